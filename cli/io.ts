@@ -1,0 +1,30 @@
+/** Where a command reads and writes: the real process by default, swapped in tests. */
+export interface CliIO {
+  stdout: { write(text: string): unknown; isTTY?: boolean };
+  stderr: { write(text: string): unknown; isTTY?: boolean };
+  env: Record<string, string | undefined>;
+  cwd: string;
+}
+
+export function processIO(): CliIO {
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+}
+
+/** A command's result: its exit code (0 success, 1 failure, 2 usage). */
+export type ExitCode = number;
+
+/** Thrown for a wrongly called command; main prints it with the command's usage and exits 2. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+/** Colors only for people: a TTY, and NO_COLOR unset. */
+export function colorizer(stream: CliIO["stdout"], env: CliIO["env"]) {
+  const on = stream.isTTY === true && env.NO_COLOR === undefined && env.TERM !== "dumb";
+  const wrap = (code: number) => (text: string) => (on ? `\x1b[${code}m${text}\x1b[0m` : text);
+  return { red: wrap(31), yellow: wrap(33), green: wrap(32), dim: wrap(2), bold: wrap(1) };
+}
+
+export function writeJson(io: CliIO, value: unknown): void {
+  io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

@@ -1,0 +1,56 @@
+import gmail from "./gmail.json" with { type: "json" };
+import office365 from "./office365.json" with { type: "json" };
+
+/** Vendor facts, kept as data (hosts, ports, issuer, scopes, flows, extra authorization parameters). */
+export interface Preset {
+  name: PresetName;
+  title: string;
+  /** SMTP host names that belong to this vendor. */
+  hosts: string[];
+  smtp: { host: string; protocol: "tls" | "starttls"; port: number };
+  allowedPorts: number[];
+  allowedProtocols: Array<"tls" | "starttls">;
+  issuer: string;
+  /** Issuer host names that belong to this vendor. */
+  issuerHosts: string[];
+  scopes: string[];
+  requiredScopes: string[];
+  rejectedScopes: string[];
+  flows: Array<"loopback" | "device">;
+  /** Extra parameters for the authorization request (Google: access_type=offline, prompt=consent). */
+  authorizationParams: Record<string, string>;
+  /** Whether every refresh returns a new refresh token that must be persisted (Microsoft). */
+  rotatesRefreshTokens: boolean;
+  requiresUsername: boolean;
+  /** ID-token claims that may carry the SMTP username, in order of preference. */
+  usernameClaims: string[];
+  notes: string;
+}
+
+export type PresetName = "gmail" | "office365";
+
+export const PRESETS: Readonly<Record<PresetName, Preset>> = {
+  gmail: gmail as Preset,
+  office365: office365 as Preset,
+};
+
+/** The vendor whose SMTP host or issuer this is, whether or not a preset was declared. */
+export function vendorOf(facts: { preset?: string; host?: string; issuer?: string }): Preset | undefined {
+  if (facts.preset === "gmail" || facts.preset === "office365") return PRESETS[facts.preset];
+  const host = facts.host?.toLowerCase();
+  const issuerHost = hostOf(facts.issuer);
+  return Object.values(PRESETS).find(
+    (preset) =>
+      (host !== undefined && preset.hosts.includes(host)) ||
+      (issuerHost !== undefined && preset.issuerHosts.includes(issuerHost)),
+  );
+}
+
+function hostOf(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    return new URL(url).hostname.toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
