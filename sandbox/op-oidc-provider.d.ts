@@ -1,0 +1,28 @@
+// oidc-provider ships no type declarations: this names only the part of its API the sandbox uses.
+declare module "oidc-provider" {
+  import type { IncomingMessage, ServerResponse } from "node:http";
+
+  export interface KoaContext {
+    method: string;
+    path: string;
+    status: number;
+    body: unknown;
+    request: { body?: Record<string, unknown> };
+    req: IncomingMessage;
+    res: ServerResponse;
+    type: string;
+  }
+
+  export interface Account {
+    accountId: string;
+    claims(use: string, scope: string): Promise<Record<string, unknown>> | Record<string, unknown>;
+  }
+
+  export default class Provider {
+    constructor(issuer: string, configuration: Record<string, unknown>);
+    proxy: boolean;
+    callback(): (req: IncomingMessage, res: ServerResponse) => void;
+    use(middleware: (ctx: KoaContext, next: () => Promise<void>) => Promise<void>): void;
+    on(event: string, listener: (...args: unknown[]) => void): void;
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * A sandbox OpenID Provider for tests and for trying the tool without a Google or Microsoft
+ * account: `oidc-provider` (a certified implementation) on loopback with discovery, the device flow,
+ * authorization code + PKCE, refresh tokens with rotation, revocation, introspection and an `email`
+ * claim. State lives in memory: stopping it forgets every token.
+ *
+ * Sign-in and consent happen on its real HTTP pages (see ./op-approve.ts): any login is accepted
+ * (development interactions); a login that looks like an address becomes the `email` claim, any
+ * other login has no `email` claim.
+ */
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  type ApproveOptions,
+  type AuthorizationOutcome,
+  approveAuthorization,
+  approveDeviceCode,
+} from "./op-approve.js";
+
+export interface SandboxOPOptions {
+  /** Loopback address to listen on (default 127.0.0.1). */
+  host?: "127.0.0.1" | "::1";
+  /** Port (default 0: an ephemeral one). */
+  port?: number;
+  /** The polling interval (seconds) announced in device authorization responses (default 5, RFC 8628's default). */
+  deviceFlowInterval?: number;
+  /** Lifetime of device codes in seconds (default 600). */
+  deviceCodeTtl?: number;
+  /** Whether to offer the revocation endpoint (default true); false reproduces an issuer without one. */
+  revocation?: boolean;
+  /** Whether every refresh-token use returns a new refresh token (default true, like Microsoft). */
+  rotateRefreshTokens?: boolean;
+  /** Approve every device code by the real pages this many ms after it was issued (the demo). */
+  autoApproveDevice?: { afterMs: number } & Omit<ApproveOptions, "fetch">;
+}
+
+export interface SandboxClient {
+  clientId: string;
+  clientSecret?: string;
+  /** The registered redirect URI (native clients: any loopback port is accepted, RFC 8252 7.3). */
+  redirectUri: string;
+}
+
+/** One HTTP request the OP received, for tests that count polls (never a token or code). */
+export interface SandboxRequest {
+  method: string;
+  path: string;
+  /** The token endpoint's grant_type, when this was a token request. */
+  grantType?: string;
+  /** The OAuth error the OP answered with, if any. */
+  error?: string;
+  at: number;
+}
+
+export interface SandboxOP {
+  issuer: string;
+  url: string;
+  port: number;
+  /** A public native client (PKCE, loopback redirect) and a confidential one, both with device flow. */
+  clients: { native: SandboxClient; confidential: Required<SandboxClient> };
+  /** A confidential client allowed to introspect any token (for the sandbox SMTP server). */
+  introspectionClient: { clientId: string; clientSecret: string };
+  introspectionEndpoint: string;
+  /** The test account: its login is its email address. */
+  account: { login: string; password: string; email: string };
+  requests: SandboxRequest[];
+  /** Token-endpoint requests, optionally of one grant type. */
+  tokenRequests(grantType?: string): SandboxRequest[];
+  /** Approves (or with `deny`, declines) a device code through the real pages. */
+  approveDeviceCode(userCode: string, options?: ApproveOptions): Promise<void>;
+  /** Signs in and consents for an authorization URL, and calls the loopback redirect. */
+  approveAuthorization(
+    authorizationUrl: string,
+    options?: ApproveOptions & { callListener?: boolean },
+  ): Promise<AuthorizationOutcome>;
+  stop(): Promise<void>;
+}
+
+export const SANDBOX_ACCOUNT = { login: "ops@sandbox.test", password: "sandbox", email: "ops@sandbox.test" };
+const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
+
+/** Starts the sandbox OP on loopback (an ephemeral port unless one is given). */
+export async function startSandboxOP(options: SandboxOPOptions = {}): Promise<SandboxOP> {
+  // Imported here so that loading this module costs nothing until an OP is started.
+  const { default: Provider } = await import("oidc-provider");
+  const host = options.host ?? "127.0.0.1";
+  const server: Server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host === "::1" ? "[::1]" : host}:${port}`;
+  const secret = () => randomBytes(24).toString("base64url");
+  const clients = {
+    native: {
+      clientId: "mailserver-native",
+      redirectUri: `http://${host === "::1" ? "[::1]" : host}/callback`,
+    },
+    confidential: {
+      clientId: "mailserver-confidential",
+      clientSecret: secret(),
+      redirectUri: `${url}/never-used/callback`,
+    },
+  };
+  const introspectionClient = { clientId: "sandbox-smtp", clientSecret: secret() };
+  const grantTypes = ["authorization_code", "refresh_token", DEVICE_GRANT];
+  const signingKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ format: "jwk" });
+
+  const provider = new Provider(url, {
+    clients: [
+      {
+        client_id: clients.native.clientId,
+        application_type: "native",
+        token_endpoint_auth_method: "none",
+        redirect_uris: [clients.native.redirectUri, "http://localhost/callback"],
+        grant_types: grantTypes,
+        response_types: ["code"],
+      },
+      {
+        client_id: clients.confidential.clientId,
+        client_secret: clients.confidential.clientSecret,
+        application_type: "native",
+        redirect_uris: [clients.native.redirectUri],
+        grant_types: grantTypes,
+        response_types: ["code"],
+      },
+      {
+        client_id: introspectionClient.clientId,
+        client_secret: introspectionClient.clientSecret,
+        redirect_uris: [],
+        grant_types: [],
+        response_types: [],
+      },
+    ],
+    findAccount: (_ctx: unknown, id: string) => ({
+      accountId: id,
+      claims: () => ({ sub: id, ...(id.includes("@") && { email: id, email_verified: true }) }),
+    }),
+    claims: { openid: ["sub"], email: ["email", "email_verified"] },
+    scopes: ["openid", "email", "offline_access", "mail.send"],
+    // Scope claims go into the ID token too (the mail server page reads the email from it).
+    conformIdTokenClaims: false,
+    jwks: { keys: [{ ...signingKey, kid: `sandbox-${port}`, alg: "RS256", use: "sig" }] },
+    cookies: { keys: [secret(), secret()] },
+    features: {
+      devInteractions: { enabled: true },
+      deviceFlow: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: options.revocation ?? true },
+    },
+    pkce: { required: () => true },
+    rotateRefreshToken: options.rotateRefreshTokens ?? true,
+    ttl: {
+      AccessToken: 3600,
+      AuthorizationCode: 60,
+      DeviceCode: options.deviceCodeTtl ?? 600,
+      IdToken: 3600,
+      Grant: 14 * 24 * 3600,
+      Interaction: 600,
+      Session: 3600,
+      RefreshToken: 14 * 24 * 3600,
+    },
+    renderError: async (ctx: { type: string; body: string }, out: Record<string, string>) => {
+      // The default error page imports a web font from the internet; the sandbox stays on loopback.
+      ctx.type = "html";
+      ctx.body = `<!DOCTYPE html><html><head><title>oops! something went wrong</title></head><body>${Object.entries(
+        out,
+      )
+        .map(([key, value]) => `<pre><strong>${key}</strong>: ${escapeHtml(String(value))}</pre>`)
+        .join("")}</body></html>`;
+    },
+  });
+
+  const requests: SandboxRequest[] = [];
+  const deviceInterval = options.deviceFlowInterval ?? 5;
+  const verificationUri = `${url}/device`;
+  provider.use(async (ctx, next) => {
+    const entry: SandboxRequest = { method: ctx.method, path: ctx.path, at: Date.now() };
+    requests.push(entry);
+    await next();
+    const oidc = (ctx as unknown as { oidc?: { params?: { grant_type?: unknown } } }).oidc;
+    if (ctx.path === "/token" && typeof oidc?.params?.grant_type === "string")
+      entry.grantType = oidc.params.grant_type;
+    const body = ctx.body as Record<string, unknown> | undefined;
+    if (body && typeof body === "object" && typeof body.error === "string") entry.error = body.error;
+    if (ctx.path === "/device/auth" && ctx.status === 200 && body && typeof body.user_code === "string") {
+      // oidc-provider announces no interval (clients then default to 5 s); the sandbox says which.
+      body.interval = deviceInterval;
+      const auto = options.autoApproveDevice;
+      if (auto) {
+        const userCode = body.user_code;
+        setTimeout(() => {
+          approveDeviceCode(verificationUri, userCode, auto).catch((error: unknown) => {
+            process.emitWarning(`sandbox OP: auto-approval failed: ${(error as Error).message}`);
+          });
+        }, auto.afterMs).unref();
+      }
+    }
+  });
+  server.on("request", provider.callback());
+
+  return {
+    issuer: url,
+    url,
+    port,
+    clients,
+    introspectionClient,
+    introspectionEndpoint: `${url}/token/introspection`,
+    account: { ...SANDBOX_ACCOUNT },
+    requests,
+    tokenRequests: (grantType) =>
+      requests.filter(
+        (request) =>
+          request.path === "/token" && (grantType === undefined || request.grantType === grantType),
+      ),
+    approveDeviceCode: (userCode, approveOptions) =>
+      approveDeviceCode(verificationUri, userCode, approveOptions),
+    approveAuthorization: (authorizationUrl, approveOptions) =>
+      approveAuthorization(authorizationUrl, approveOptions),
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
+
+/**
+ * Asks the OP whether an access token is active and whose it is (RFC 7662), as the sandbox SMTP
+ * server does for AUTH XOAUTH2. Returns the subject and, for the sandbox's accounts, the email.
+ * @see RFC 7662 section 2
+ */
+export async function introspectAccessToken(
+  op: Pick<SandboxOP, "introspectionEndpoint" | "introspectionClient">,
+  token: string,
+): Promise<{ active: boolean; sub?: string; email?: string; scope?: string; clientId?: string }> {
+  const response = await fetch(op.introspectionEndpoint, {
+    method: "POST",
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      authorization: `Basic ${Buffer.from(
+        `${encodeURIComponent(op.introspectionClient.clientId)}:${encodeURIComponent(op.introspectionClient.clientSecret)}`,
+      ).toString("base64")}`,
+    },
+    body: new URLSearchParams({ token, token_type_hint: "access_token" }).toString(),
+  });
+  if (!response.ok) throw new Error(`introspection failed with HTTP ${response.status}`);
+  const body = (await response.json()) as Record<string, unknown>;
+  if (body.active !== true) return { active: false };
+  const sub = typeof body.sub === "string" ? body.sub : undefined;
+  return {
+    active: true,
+    ...(sub !== undefined && { sub }),
+    // The sandbox's account id is its login; a login that is an address is the account's email.
+    ...(sub?.includes("@") && { email: sub }),
+    ...(typeof body.scope === "string" && { scope: body.scope }),
+    ...(typeof body.client_id === "string" && { clientId: body.client_id }),
+  };
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
