@@ -28,7 +28,8 @@ export function compileSchema(root) {
 
 export async function generateSchemaSources(root) {
   const { ajv, schema, validate } = compileSchema(root);
-  const validator = `${HEADER}// @ts-nocheck\n${standaloneCode.default(ajv, validate)}\n`;
+  // ajv's ESM output still require()s its runtime helpers (ucs2length, formats).
+  const validator = `${HEADER}// @ts-nocheck\nimport { createRequire } from "node:module";\nconst require = createRequire(import.meta.url);\n${standaloneCode.default(ajv, validate).replace(/^"use strict";/, "")}\n`;
   const types = await compile(schema, "MailServerDeclaration", {
     bannerComment: `${HEADER}
 /** Where a secret comes from: exactly one of an environment variable, a file or a Pulumi config key. */

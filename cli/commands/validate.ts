@@ -1,0 +1,48 @@
+import { parseArgs } from "node:util";
+import { readDeclarationFile } from "../../provider/declaration/load.js";
+import { hasErrors } from "../../provider/declaration/problem.js";
+import { validateParsed } from "../../provider/declaration/validate.js";
+import { findDeclarationFiles, isOtherToolsFile } from "../find-declarations.js";
+import { type CliIO, UsageError, writeJson } from "../io.js";
+import { type FileReport, problemsAsGithub, problemsAsJson, problemsAsText } from "../render/problems.js";
+
+export const usage = `Usage: mailserver validate [PATH...] [--format text|json|github] [--strict]
+
+Checks declarations against the schema and the vendor rules. PATHs are files or folders (searched
+recursively for *.yaml, *.yml and *.json); the default is the current folder. No secret is needed.
+
+Options:
+  --format text|json|github  output for people (default), one JSON document, or GitHub annotations
+  --strict                   warnings fail too
+
+Exit codes: 0 all valid, 1 a declaration has errors, 2 usage error (unknown flag, path not found).
+`;
+
+const FORMATS = ["text", "json", "github"] as const;
+
+export async function run(args: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: { format: { type: "string", default: "text" }, strict: { type: "boolean", default: false } },
+  });
+  const format = values.format as (typeof FORMATS)[number];
+  if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(", ")}`);
+  const paths = await findDeclarationFiles(positionals.length > 0 ? positionals : ["."]);
+
+  const reports: FileReport[] = [];
+  for (const { path, explicit } of paths) {
+    const parsed = await readDeclarationFile(path);
+    if (!explicit && parsed.problems.length === 0 && isOtherToolsFile(parsed.value)) continue;
+    const { problems } = validateParsed(parsed);
+    const failing = values.strict ? problems.length > 0 : hasErrors(problems);
+    reports.push({ file: path, valid: !failing, problems });
+  }
+  if (reports.length === 0) throw new UsageError(`no declarations found in ${positionals.join(" ") || "."}`);
+
+  if (format === "json") writeJson(io, problemsAsJson(reports));
+  else if (format === "github") io.stdout.write(problemsAsGithub(reports));
+  else io.stdout.write(problemsAsText(reports, io));
+  return reports.every((report) => report.valid) ? 0 : 1;
+}

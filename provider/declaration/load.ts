@@ -1,0 +1,133 @@
+import { open } from "node:fs/promises";
+import { LineCounter, type ParsedNode, parseDocument } from "yaml";
+import type { MailServerDeclaration } from "./generated/declaration.js";
+import { locate } from "./locate.js";
+import type { Problem } from "./problem.js";
+import { validateParsed } from "./validate.js";
+
+/** Declarations larger than this are refused unread: no mail setting is that big. */
+export const MAX_DECLARATION_BYTES = 1024 * 1024;
+/** YAML aliases allowed in one declaration; a billion-laughs document needs far more. */
+export const MAX_ALIAS_COUNT = 100;
+
+/** A declaration file as parsed, before validation: the value and how to find a node's position. */
+export interface ParsedDeclaration {
+  file: string;
+  value?: unknown;
+  /** Finds the position of a JSON pointer in the source. */
+  position(pointer: string, at?: "key" | "value"): { line: number; column: number };
+  problems: Problem[];
+}
+
+/** A validated declaration file: `declaration` is set when there is no error. */
+export interface LoadedDeclaration {
+  file: string;
+  valid: boolean;
+  declaration?: MailServerDeclaration;
+  problems: Problem[];
+}
+
+/**
+ * Reads, parses and validates a declaration file (YAML or JSON).
+ * @example
+ * const { declaration, problems } = await loadDeclarationFile("mailservers/corp-mail.yaml");
+ */
+export async function loadDeclarationFile(path: string): Promise<LoadedDeclaration> {
+  return validateParsed(await readDeclarationFile(path));
+}
+
+/** Validates declaration text that did not come from disk (a git revision, a test fixture). */
+export function loadDeclarationText(text: string, file: string): LoadedDeclaration {
+  return validateParsed(parseDeclarationText(text, file));
+}
+
+/** Reads and parses a file, refusing what cannot be a declaration (too large, binary) with a problem. */
+export async function readDeclarationFile(path: string): Promise<ParsedDeclaration> {
+  let bytes: Buffer;
+  const handle = await open(path, "r").catch((error: NodeJS.ErrnoException) => error);
+  if (handle instanceof Error) {
+    return fileProblem(path, "file-unreadable", `the file cannot be read (${handle.code ?? handle.message})`);
+  }
+  try {
+    const { size } = await handle.stat();
+    if (size > MAX_DECLARATION_BYTES) {
+      return fileProblem(path, "file-too-large", `the file is ${size} bytes; declarations are limited to 1 MiB`);
+    }
+    bytes = await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+  if (bytes.length > MAX_DECLARATION_BYTES) {
+    return fileProblem(path, "file-too-large", "the file is larger than 1 MiB; declarations are limited to 1 MiB");
+  }
+  let text: string;
+  try {
+    if (bytes.includes(0)) throw new Error("NUL byte");
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return fileProblem(path, "not-text", "the file is not UTF-8 text; a declaration is YAML or JSON");
+  }
+  return parseDeclarationText(text, path);
+}
+
+/** Parses YAML (JSON is YAML too) keeping source positions for every problem. */
+export function parseDeclarationText(text: string, file: string): ParsedDeclaration {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const root = document.contents as ParsedNode | null;
+  const position = (pointer: string, at: "key" | "value" = "value") => locate(root, lineCounter, pointer, at);
+  const problems: Problem[] = document.errors.map((error) => {
+    const { line, col } = lineCounter.linePos(error.pos[0]);
+    const duplicate = error.code === "DUPLICATE_KEY";
+    return {
+      severity: "error",
+      code: duplicate ? "duplicate-key" : "yaml-syntax",
+      message: duplicate
+        ? `the key "${text.slice(error.pos[0], error.pos[1]).trim()}" is written twice in the same mapping`
+        : firstLine(error.message),
+      hint: duplicate ? "Keep one of the two keys." : "Fix the YAML syntax at this position.",
+      path: "",
+      line,
+      column: col,
+    };
+  });
+  if (problems.length > 0) return { file, position, problems };
+  if (root === null) {
+    return fileProblem(file, "empty-file", "the file holds no declaration", "Write a declaration, starting with `version: 1`.");
+  }
+  try {
+    return { file, value: document.toJS({ maxAliasCount: MAX_ALIAS_COUNT }), position, problems };
+  } catch (error) {
+    const { line, column } = position("");
+    const aliases = error instanceof ReferenceError;
+    return {
+      file,
+      position,
+      problems: [
+        {
+          severity: "error",
+          code: aliases ? "too-many-aliases" : "yaml-syntax",
+          message: aliases
+            ? `the YAML expands too many aliases (more than ${MAX_ALIAS_COUNT}): refused as a resource-exhaustion risk`
+            : firstLine((error as Error).message),
+          hint: aliases ? "Write the values out instead of repeating anchors." : "Fix the YAML.",
+          path: "",
+          line,
+          column,
+        },
+      ],
+    };
+  }
+}
+
+function fileProblem(file: string, code: string, message: string, hint?: string): ParsedDeclaration {
+  return {
+    file,
+    position: () => ({ line: 1, column: 1 }),
+    problems: [{ severity: "error", code, message, ...(hint && { hint }), path: "", line: 1, column: 1 }],
+  };
+}
+
+function firstLine(message: string): string {
+  return message.split("\n")[0]?.trim() ?? message;
+}

@@ -1,0 +1,201 @@
+import type { MailServerDeclaration } from "./generated/declaration.js";
+import { validate as matchesSchema } from "./generated/schema-validator.js";
+import type { LoadedDeclaration, ParsedDeclaration } from "./load.js";
+import { fieldName, hasErrors, type Problem } from "./problem.js";
+import { checkRules, type RuleProblem } from "./rules.js";
+
+interface AjvError {
+  instancePath: string;
+  schemaPath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+  parentSchema?: { title?: string; description?: string; properties?: Record<string, unknown> };
+}
+
+/**
+ * Validates a declaration given as a value (a TypeScript program, a Pulumi resource's inputs):
+ * the same schema and rules as `mailserver validate`, with line and column 0.
+ */
+export function validateDeclarationValue(value: unknown, file = "(inline)"): LoadedDeclaration {
+  return validateParsed({ file, value, position: () => ({ line: 0, column: 0 }), problems: [] });
+}
+
+/** Validates a parsed declaration: JSON Schema first, then the named vendor rules. One implementation
+ * for the CLI's validate, the Pulumi provider's check and every command that reads a declaration. */
+export function validateParsed(parsed: ParsedDeclaration): LoadedDeclaration {
+  const { file, position } = parsed;
+  if (parsed.problems.length > 0 || parsed.value === undefined) {
+    return { file, valid: !hasErrors(parsed.problems), problems: parsed.problems };
+  }
+  const value = parsed.value;
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    const at = position("");
+    const problem: Problem = {
+      severity: "error",
+      code: "schema",
+      message: "a declaration is a mapping of fields (version, name, smtp, auth, ...)",
+      hint: "Start the file with `version: 1` and `name: ...`.",
+      path: "",
+      ...at,
+    };
+    return { file, valid: false, problems: [problem] };
+  }
+  const ruleProblems = checkRules(value as Record<string, unknown>);
+  const superseded = ruleProblems.filter((problem) => problem.supersedesSchema).map((problem) => problem.path);
+  const schemaProblems = matchesSchema(value)
+    ? []
+    : schemaErrorsToProblems((matchesSchema as unknown as { errors: AjvError[] }).errors).filter(
+        (problem) => !superseded.some((path) => problem.path === path || problem.path.startsWith(`${path}/`)),
+      );
+  const problems = [...schemaProblems, ...ruleProblems].map(({ supersedesSchema: _, at, ...problem }) => ({
+    ...problem,
+    ...position(problem.path, at),
+  }));
+  problems.sort((a, b) => a.line - b.line || a.column - b.column || a.code.localeCompare(b.code));
+  const valid = !hasErrors(problems);
+  return { file, valid, ...(valid && { declaration: value as MailServerDeclaration }), problems };
+}
+
+/** Turns ajv's structured errors into problems people can act on, one per real mistake. */
+function schemaErrorsToProblems(errors: AjvError[]): RuleProblem[] {
+  // anyOf/oneOf report each failed branch at the same place; one message for the whole choice is clearer.
+  const choices = errors.filter((error) => error.keyword === "anyOf" || error.keyword === "oneOf");
+  const isBranchNoise = (error: AjvError) =>
+    choices.some(
+      (choice) => choice !== error && error.schemaPath.startsWith(`${choice.schemaPath}/`) && error.instancePath === choice.instancePath,
+    );
+  const kept = errors.filter((error) => error.keyword !== "if" && !isBranchNoise(error));
+  const hasDeeperError = (choice: AjvError) =>
+    kept.some((error) => error.instancePath.startsWith(`${choice.instancePath}/`));
+  const problems = kept
+    .filter((error) => !(choices.includes(error) && hasDeeperError(error)))
+    .map(schemaErrorToProblem);
+  const seen = new Set<string>();
+  return problems.filter((problem) => {
+    const key = `${problem.code}|${problem.path}|${problem.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function schemaErrorToProblem(error: AjvError): RuleProblem {
+  const field = fieldName(error.instancePath);
+  const base = { severity: "error" as const, code: "schema", path: error.instancePath };
+  const title = error.parentSchema?.title;
+  const description = error.parentSchema?.description;
+  switch (error.keyword) {
+    case "additionalProperties": {
+      const name = String(error.params.additionalProperty);
+      const known = Object.keys(error.parentSchema?.properties ?? {});
+      const suggestion = closest(name, known);
+      return {
+        ...base,
+        code: "unknown-field",
+        path: `${error.instancePath}/${name.replace(/~/g, "~0").replace(/\//g, "~1")}`,
+        at: "key",
+        message: `unknown field "${name}" in ${field}`,
+        hint: suggestion ? `Did you mean "${suggestion}"?` : `Known fields here: ${known.join(", ")}.`,
+      };
+    }
+    case "required":
+      return {
+        ...base,
+        code: "missing-field",
+        message: `${field} lacks the required field "${String(error.params.missingProperty)}"`,
+        hint: `Add ${String(error.params.missingProperty)} to ${field}.`,
+      };
+    case "discriminator":
+      return {
+        ...base,
+        path: `${error.instancePath}/method`,
+        message: `${field}.method must be "basic" or "oauth"`,
+        hint: "basic: username and password; oauth: XOAUTH2 with a refresh token.",
+      };
+    case "enum":
+      return {
+        ...base,
+        message: `${field} must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`,
+        ...(description && { hint: description }),
+      };
+    case "const":
+      return { ...base, message: `${field} must be ${JSON.stringify(error.params.allowedValue)}` };
+    case "minProperties":
+    case "maxProperties":
+      return {
+        ...base,
+        message: `${field} must name exactly one of env, file or config`,
+        hint: "Write { env: NAME }, { file: PATH } or { config: KEY }.",
+      };
+    case "format":
+      return { ...base, message: `${field} must be ${FORMAT_NAMES[String(error.params.format)] ?? `a valid ${String(error.params.format)}`}` };
+    case "anyOf":
+    case "oneOf":
+    case "pattern":
+      return {
+        ...base,
+        message: `${field} is not a valid ${(title ?? "value").toLowerCase()}`,
+        ...(description && { hint: description }),
+      };
+    case "minItems":
+      return { ...base, message: `${field} must list at least ${String(error.params.limit)}` };
+    case "minLength":
+      return { ...base, message: `${field} must not be empty` };
+    case "minimum":
+    case "maximum":
+      return { ...base, message: `${field} must be ${error.keyword === "minimum" ? "at least" : "at most"} ${String(error.params.limit)}` };
+    case "type":
+      return { ...base, message: `${field} must be ${article(String(error.params.type))}` };
+    default:
+      return { ...base, message: `${field} ${error.message ?? "is not valid"}`, ...(description && { hint: description }) };
+  }
+}
+
+const FORMAT_NAMES: Record<string, string> = {
+  email: "an email address",
+  uri: "an absolute URL",
+  hostname: "a host name",
+  ipv4: "an IPv4 address",
+  ipv6: "an IPv6 address",
+};
+
+function article(type: string): string {
+  const names: Record<string, string> = {
+    object: "a mapping",
+    array: "a list",
+    string: "a string",
+    integer: "an integer",
+    number: "a number",
+    boolean: "true or false",
+  };
+  return type
+    .split(",")
+    .map((name) => names[name] ?? name)
+    .join(" or ");
+}
+
+/** The known field closest to a misspelt one, when it is close enough to be a likely typo. */
+export function closest(name: string, candidates: readonly string[]): string | undefined {
+  let best: { candidate: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (!best || distance < best.distance) best = { candidate, distance };
+  }
+  if (!best) return undefined;
+  const allowed = Math.max(2, Math.floor(best.candidate.length / 3));
+  return best.distance <= allowed ? best.candidate : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
