@@ -4,7 +4,8 @@ import { UsageError } from "./io.js";
 
 const DECLARATION_FILE = /\.(ya?ml|json)$/i;
 /** Files a folder scan meets that are plainly something else than a mail server declaration. */
-const NOT_DECLARATIONS = /^(Pulumi(\.[^.]+)?\.ya?ml|package(-lock)?\.json|tsconfig(\.[^.]+)?\.json|biome\.json)$/;
+const NOT_DECLARATIONS =
+  /^(Pulumi(\.[^.]+)?\.ya?ml|package(-lock)?\.json|tsconfig(\.[^.]+)?\.json|biome\.json)$/;
 const SKIPPED_FOLDERS = new Set(["node_modules", "dist"]);
 
 export interface DeclarationPath {
@@ -38,7 +39,8 @@ export async function findDeclarationFiles(paths: string[]): Promise<Declaration
       continue;
     }
     const found = await walk(path);
-    if (found.length === 0) throw new UsageError(`${path}: no declarations (*.yaml, *.yml, *.json) in this folder`);
+    if (found.length === 0)
+      throw new UsageError(`${path}: no declarations (*.yaml, *.yml, *.json) in this folder`);
     files.push(...found.map((file) => ({ path: file, explicit: false })));
   }
   const seen = new Set<string>();

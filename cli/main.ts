@@ -8,12 +8,24 @@ export interface Command {
 }
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  validate: { summary: "check declarations against the schema and vendor rules", load: () => import("./commands/validate.js") },
-  discover: { summary: "fetch an issuer's OAuth configuration", load: () => import("./commands/discover.js") },
-  authorize: { summary: "sign in and consent; store the grant", load: () => import("./commands/authorize.js") },
+  validate: {
+    summary: "check declarations against the schema and vendor rules",
+    load: () => import("./commands/validate.js"),
+  },
+  discover: {
+    summary: "fetch an issuer's OAuth configuration",
+    load: () => import("./commands/discover.js"),
+  },
+  authorize: {
+    summary: "sign in and consent; store the grant",
+    load: () => import("./commands/authorize.js"),
+  },
   verify: { summary: "prove the SMTP login works (no message)", load: () => import("./commands/verify.js") },
   "test-email": { summary: "send the test email", load: () => import("./commands/test-email.js") },
-  drift: { summary: "compare live facts with declarations and state", load: () => import("./commands/drift.js") },
+  drift: {
+    summary: "compare live facts with declarations and state",
+    load: () => import("./commands/drift.js"),
+  },
   diff: { summary: "review what a change to declarations does", load: () => import("./commands/diff.js") },
 };
 
@@ -68,7 +80,9 @@ async function report(error: unknown, command: Command, io: CliIO): Promise<Exit
     return 1;
   }
   // A bug: say so, without a stack trace unless asked for (the message holds no secrets).
-  const detail = io.env.MAILSERVER_DEBUG ? (error as Error)?.stack : String((error as Error)?.message ?? error);
+  const detail = io.env.MAILSERVER_DEBUG
+    ? (error as Error)?.stack
+    : String((error as Error)?.message ?? error);
   io.stderr.write(`mailserver: internal error (a bug in pulumi-mailserver, please report it): ${detail}\n`);
   return 70;
 }

@@ -35,7 +35,8 @@ export const ERROR_CODES = {
   },
   "endpoint-missing": {
     summary: "The issuer publishes no endpoint for this step.",
-    remedy: "Declare the endpoint in auth (for example auth.deviceAuthorizationEndpoint) or choose another flow.",
+    remedy:
+      "Declare the endpoint in auth (for example auth.deviceAuthorizationEndpoint) or choose another flow.",
   },
   "authorization-denied": {
     summary: "The person declined the authorization.",
@@ -51,11 +52,13 @@ export const ERROR_CODES = {
   },
   "authorization-required": {
     summary: "A new grant is needed and nobody is here to sign in.",
-    remedy: "Run `mailserver authorize FILE --out .secrets/NAME.json` on a machine with a browser and reference it as auth.refreshToken: { file: ... }.",
+    remedy:
+      "Run `mailserver authorize FILE --out .secrets/NAME.json` on a machine with a browser and reference it as auth.refreshToken: { file: ... }.",
   },
   "authorization-failed": {
     summary: "The OAuth authorization failed.",
-    remedy: "Read the message from the issuer, fix the client registration, and run `mailserver authorize FILE` again.",
+    remedy:
+      "Read the message from the issuer, fix the client registration, and run `mailserver authorize FILE` again.",
   },
   "device-flow-blocked": {
     summary: "The issuer blocked the device flow (for example Microsoft Conditional Access, AADSTS53003).",
@@ -92,11 +95,13 @@ export const ERROR_CODES = {
   },
   timeout: {
     summary: "The SMTP server did not answer in time.",
-    remedy: "Check smtp.host and smtp.port (an implicit-TLS port answers nothing to a plain client and vice versa).",
+    remedy:
+      "Check smtp.host and smtp.port (an implicit-TLS port answers nothing to a plain client and vice versa).",
   },
   tls: {
     summary: "The TLS handshake or certificate check failed.",
-    remedy: "Fix the server's certificate, or add its CA with smtp.tls.ca. Certificate checks cannot be switched off.",
+    remedy:
+      "Fix the server's certificate, or add its CA with smtp.tls.ca. Certificate checks cannot be switched off.",
   },
   "starttls-unavailable": {
     summary: "The server does not offer STARTTLS; no credential was sent.",
@@ -125,6 +130,11 @@ export const ERROR_CODES = {
   "state-unreadable": {
     summary: "The recorded state file could not be read.",
     remedy: "Pass the output of `pulumi stack output --json --show-secrets` or `pulumi stack export`.",
+  },
+  "endpoint-insecure": {
+    summary: "An OAuth endpoint uses plain http on a host that is not loopback.",
+    remedy:
+      "Use the https URL of the endpoint (plain http is accepted only for 127.0.0.1, [::1] and localhost).",
   },
   internal: {
     summary: "An internal error: this is a bug in pulumi-mailserver.",

@@ -37,11 +37,15 @@ export function runCommand(command, args, { cwd, env, input } = {}) {
   return new Promise((resolve, reject) => {
     const useTime = hasGnuTime();
     const start = performance.now();
-    const child = spawn(useTime ? "/usr/bin/time" : command, useTime ? ["-f", "%M", command, ...args] : args, {
-      cwd,
-      env: { ...process.env, ...env },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    const child = spawn(
+      useTime ? "/usr/bin/time" : command,
+      useTime ? ["-f", "%M", command, ...args] : args,
+      {
+        cwd,
+        env: { ...process.env, ...env },
+        stdio: ["pipe", "pipe", "pipe"],
+      },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => {
@@ -76,7 +80,9 @@ function hasGnuTime() {
   }
   return gnuTime;
 }
+
 import { createRequire } from "node:module";
+
 const require_ = createRequire(import.meta.url);
 
 /** Formats a row of a markdown table. */

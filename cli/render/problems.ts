@@ -1,5 +1,5 @@
 import type { Problem } from "../../provider/declaration/problem.js";
-import { colorizer, type CliIO } from "../io.js";
+import { type CliIO, colorizer } from "../io.js";
 
 export interface FileReport {
   file: string;
@@ -54,7 +54,9 @@ export function problemsAsText(files: FileReport[], io: CliIO): string {
   for (const { file, problems } of files) {
     for (const problem of problems) {
       const severity = problem.severity === "error" ? color.red("error") : color.yellow("warning");
-      out.push(`${file}:${problem.line}:${problem.column}: ${severity} ${problem.message} ${color.dim(`(${problem.code})`)}`);
+      out.push(
+        `${file}:${problem.line}:${problem.column}: ${severity} ${problem.message} ${color.dim(`(${problem.code})`)}`,
+      );
       if (problem.hint) out.push(`  ${color.dim("hint:")} ${problem.hint}`);
     }
   }

@@ -44,21 +44,18 @@ export function loadDeclarationText(text: string, file: string): LoadedDeclarati
 /** Reads and parses a file, refusing what cannot be a declaration (too large, binary) with a problem. */
 export async function readDeclarationFile(path: string): Promise<ParsedDeclaration> {
   let bytes: Buffer;
-  const handle = await open(path, "r").catch((error: NodeJS.ErrnoException) => error);
-  if (handle instanceof Error) {
-    return fileProblem(path, "file-unreadable", `the file cannot be read (${handle.code ?? handle.message})`);
-  }
   try {
-    const { size } = await handle.stat();
-    if (size > MAX_DECLARATION_BYTES) {
-      return fileProblem(path, "file-too-large", `the file is ${size} bytes; declarations are limited to 1 MiB`);
-    }
-    bytes = await handle.readFile();
-  } finally {
-    await handle.close();
-  }
-  if (bytes.length > MAX_DECLARATION_BYTES) {
-    return fileProblem(path, "file-too-large", "the file is larger than 1 MiB; declarations are limited to 1 MiB");
+    bytes = await readAtMost(path, MAX_DECLARATION_BYTES);
+  } catch (error) {
+    const reason =
+      error instanceof RangeError ? undefined : ((error as NodeJS.ErrnoException).code ?? "unreadable");
+    return reason === undefined
+      ? fileProblem(
+          path,
+          "file-too-large",
+          "the file is larger than 1 MiB; declarations are limited to 1 MiB",
+        )
+      : fileProblem(path, "file-unreadable", `the file cannot be read (${reason})`);
   }
   let text: string;
   try {
@@ -83,7 +80,7 @@ export function parseDeclarationText(text: string, file: string): ParsedDeclarat
       severity: "error",
       code: duplicate ? "duplicate-key" : "yaml-syntax",
       message: duplicate
-        ? `the key "${text.slice(error.pos[0], error.pos[1]).trim()}" is written twice in the same mapping`
+        ? `the key "${text.slice(error.pos[0]).split(/[:\n]/)[0]?.trim()}" is written twice in the same mapping`
         : firstLine(error.message),
       hint: duplicate ? "Keep one of the two keys." : "Fix the YAML syntax at this position.",
       path: "",
@@ -93,7 +90,12 @@ export function parseDeclarationText(text: string, file: string): ParsedDeclarat
   });
   if (problems.length > 0) return { file, position, problems };
   if (root === null) {
-    return fileProblem(file, "empty-file", "the file holds no declaration", "Write a declaration, starting with `version: 1`.");
+    return fileProblem(
+      file,
+      "empty-file",
+      "the file holds no declaration",
+      "Write a declaration, starting with `version: 1`.",
+    );
   }
   try {
     return { file, value: document.toJS({ maxAliasCount: MAX_ALIAS_COUNT }), position, problems };
@@ -117,6 +119,19 @@ export function parseDeclarationText(text: string, file: string): ParsedDeclarat
         },
       ],
     };
+  }
+}
+
+/** Reads a file, refusing (RangeError) one larger than `limit` bytes without reading it. */
+async function readAtMost(path: string, limit: number): Promise<Buffer> {
+  const handle = await open(path, "r");
+  try {
+    if ((await handle.stat()).size > limit) throw new RangeError("too large");
+    const bytes = await handle.readFile();
+    if (bytes.length > limit) throw new RangeError("too large");
+    return bytes;
+  } finally {
+    await handle.close();
   }
 }
 

@@ -8,7 +8,8 @@ export interface SourcePosition {
 
 /**
  * Finds the 1-based line and column of the node a JSON pointer names. With `at: "key"` it is the
- * key of the last segment (where an unknown field is written). When the pointer goes further than
+ * key of the last segment (where an unknown field is written); a mapping or list is found at its
+ * key. When the pointer goes further than
  * the document (a missing field), it is the deepest node that exists: the object that lacks it.
  */
 export function locate(
@@ -27,7 +28,8 @@ export function locate(
       if (!pair) break;
       const key = pair.key as Node;
       const value = pair.value as Node | null;
-      const target = last && at === "key" ? key : (value ?? key);
+      // A mapping or list is found by its key (`auth:`), a scalar by its value.
+      const target = (last && at === "key") || value === null || isMap(value) || isSeq(value) ? key : value;
       offset = target.range?.[0] ?? offset;
       node = value;
     } else if (isSeq(node)) {

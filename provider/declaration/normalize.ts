@@ -102,7 +102,8 @@ export function normalizeDeclaration(declaration: MailServerDeclaration): Normal
   if (declaration.server === "builtin") return { ...common, server: "builtin" };
 
   const preset = declaration.preset ? PRESETS[declaration.preset] : undefined;
-  if (!declaration.auth) throw new TypeError(`declaration ${declaration.name} has no auth: validate it first`);
+  if (!declaration.auth)
+    throw new TypeError(`declaration ${declaration.name} has no auth: validate it first`);
   const smtp = normalizeSmtp(declaration, preset);
   const vendor = vendorOf({
     ...(declaration.preset && { preset: declaration.preset }),
@@ -128,7 +129,8 @@ export function normalizeDeclaration(declaration: MailServerDeclaration): Normal
 function normalizeSmtp(declaration: MailServerDeclaration, preset: Preset | undefined): NormalizedSmtp {
   const declared = declaration.smtp ?? {};
   const host = declared.host ?? preset?.smtp.host;
-  if (host === undefined) throw new TypeError(`declaration ${declaration.name} has no smtp.host: validate it first`);
+  if (host === undefined)
+    throw new TypeError(`declaration ${declaration.name} has no smtp.host: validate it first`);
   const protocol = declared.protocol ?? preset?.smtp.protocol ?? "tls";
   const port =
     declared.port ??

@@ -41,7 +41,8 @@ function view(root: Fields): DeclarationView {
   const issuer = text(auth?.issuer);
   const rawScopes = auth?.scopes;
   const scopes =
-    typeof rawScopes === "string" || (Array.isArray(rawScopes) && rawScopes.every((s) => typeof s === "string"))
+    typeof rawScopes === "string" ||
+    (Array.isArray(rawScopes) && rawScopes.every((s) => typeof s === "string"))
       ? scopeList(rawScopes as string | string[])
       : undefined;
   return {
@@ -51,7 +52,11 @@ function view(root: Fields): DeclarationView {
     from: mapping(root.from),
     testEmail: mapping(root.testEmail),
     preset,
-    vendor: vendorOf({ ...(presetName && { preset: presetName }), ...(host && { host }), ...(issuer && { issuer }) }),
+    vendor: vendorOf({
+      ...(presetName && { preset: presetName }),
+      ...(host && { host }),
+      ...(issuer && { issuer }),
+    }),
     oauth: auth?.method === "oauth",
     scopes,
   };
@@ -145,7 +150,13 @@ const oauthNeedsEndpoints: Rule = ({ oauth, auth, preset }) => {
 };
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "[::1]", "localhost"]);
-const URL_FIELDS = ["issuer", "authorizationEndpoint", "tokenEndpoint", "deviceAuthorizationEndpoint", "revocationEndpoint"];
+const URL_FIELDS = [
+  "issuer",
+  "authorizationEndpoint",
+  "tokenEndpoint",
+  "deviceAuthorizationEndpoint",
+  "revocationEndpoint",
+];
 
 function parseUrl(value: unknown): URL | undefined {
   if (typeof value !== "string") return undefined;
@@ -160,7 +171,8 @@ const urlsAreHttps: Rule = ({ oauth, auth }) => {
   if (!oauth || !auth) return [];
   return URL_FIELDS.flatMap((field): RuleProblem[] => {
     const url = parseUrl(auth[field]);
-    if (!url || url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname))) return [];
+    if (!url || url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname)))
+      return [];
     return [
       {
         severity: "error",
@@ -232,7 +244,12 @@ const noHeaderInjection: Rule = ({ root, from, testEmail, auth }) => {
     ["/replyTo", root.replyTo],
     ["/testEmail/subject", testEmail?.subject],
     ["/auth/username", auth?.username],
-    ...(Array.isArray(testEmail?.to) ? testEmail.to.map((to, index): [string, unknown] => [`/testEmail/to/${index}`, to]) : []),
+    ...(Array.isArray(testEmail?.to)
+      ? Array.from(testEmail.to as unknown[], (to, index): [string, unknown] => [
+          `/testEmail/to/${index}`,
+          to,
+        ])
+      : []),
   ];
   return fields
     .filter(([, value]) => typeof value === "string" && /[\r\n]/.test(value))
@@ -240,7 +257,10 @@ const noHeaderInjection: Rule = ({ root, from, testEmail, auth }) => {
       severity: "error",
       code: "header-injection",
       path,
-      message: `${path.slice(1).replace(/\/(\d+)/g, "[$1]").replace(/\//g, ".")} contains a line break (CR or LF), which would inject mail headers`,
+      message: `${path
+        .slice(1)
+        .replace(/\/(\d+)/g, "[$1]")
+        .replace(/\//g, ".")} contains a line break (CR or LF), which would inject mail headers`,
       hint: "Remove the line break.",
       supersedesSchema: true,
     }));
@@ -268,19 +288,35 @@ const presetMatchesFacts: Rule = ({ preset, smtp, auth, oauth }) => {
     problems.push({ severity: "error", code: "preset-mismatch", path, message, hint });
   const host = text(smtp?.host);
   if (host !== undefined && !preset.hosts.includes(host.toLowerCase())) {
-    mismatch("/smtp/host", `preset ${preset.name} sends through ${preset.hosts.join(" or ")}, not ${host}`, `Remove smtp.host or the preset.`);
+    mismatch(
+      "/smtp/host",
+      `preset ${preset.name} sends through ${preset.hosts.join(" or ")}, not ${host}`,
+      `Remove smtp.host or the preset.`,
+    );
   }
   const protocol = text(smtp?.protocol);
   if (protocol !== undefined && !(preset.allowedProtocols as string[]).includes(protocol)) {
-    mismatch("/smtp/protocol", `${preset.title} does not accept protocol ${protocol}`, `Use ${preset.allowedProtocols.join(" or ")}.`);
+    mismatch(
+      "/smtp/protocol",
+      `${preset.title} does not accept protocol ${protocol}`,
+      `Use ${preset.allowedProtocols.join(" or ")}.`,
+    );
   }
   const port = smtp?.port;
   if (typeof port === "number" && !preset.allowedPorts.includes(port)) {
-    mismatch("/smtp/port", `${preset.title} does not accept port ${port}`, `Use ${preset.allowedPorts.join(" or ")}, or omit the port.`);
+    mismatch(
+      "/smtp/port",
+      `${preset.title} does not accept port ${port}`,
+      `Use ${preset.allowedPorts.join(" or ")}, or omit the port.`,
+    );
   }
   const issuer = parseUrl(auth?.issuer);
   if (oauth && issuer && !preset.issuerHosts.includes(issuer.hostname)) {
-    mismatch("/auth/issuer", `preset ${preset.name} signs in at ${preset.issuer}, not ${issuer.origin}`, "Remove auth.issuer or the preset.");
+    mismatch(
+      "/auth/issuer",
+      `preset ${preset.name} signs in at ${preset.issuer}, not ${issuer.origin}`,
+      "Remove auth.issuer or the preset.",
+    );
   }
   return problems;
 };
@@ -296,7 +332,10 @@ const portMatchesProtocol: Rule = ({ smtp, preset }) => {
           code: "port-protocol-mismatch",
           path: "/smtp/port",
           message: `port ${String(port)} usually speaks ${protocol === "tls" ? "STARTTLS" : "implicit TLS"}, but protocol is ${protocol}`,
-          hint: protocol === "tls" ? "Use port 465 for tls, or protocol: starttls." : "Use port 587 for starttls, or protocol: tls.",
+          hint:
+            protocol === "tls"
+              ? "Use port 465 for tls, or protocol: starttls."
+              : "Use port 587 for starttls, or protocol: tls.",
         },
       ]
     : [];

@@ -105,7 +105,8 @@ export async function storeRotatedRefreshToken(
   let grant: Record<string, unknown> | undefined;
   try {
     const parsed = JSON.parse(await readFile(path, "utf8")) as unknown;
-    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) grant = parsed as Record<string, unknown>;
+    if (parsed && typeof parsed === "object" && !Array.isArray(parsed))
+      grant = parsed as Record<string, unknown>;
   } catch {
     grant = undefined;
   }

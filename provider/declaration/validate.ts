@@ -42,7 +42,9 @@ export function validateParsed(parsed: ParsedDeclaration): LoadedDeclaration {
     return { file, valid: false, problems: [problem] };
   }
   const ruleProblems = checkRules(value as Record<string, unknown>);
-  const superseded = ruleProblems.filter((problem) => problem.supersedesSchema).map((problem) => problem.path);
+  const superseded = ruleProblems
+    .filter((problem) => problem.supersedesSchema)
+    .map((problem) => problem.path);
   const schemaProblems = matchesSchema(value)
     ? []
     : schemaErrorsToProblems((matchesSchema as unknown as { errors: AjvError[] }).errors).filter(
@@ -63,7 +65,10 @@ function schemaErrorsToProblems(errors: AjvError[]): RuleProblem[] {
   const choices = errors.filter((error) => error.keyword === "anyOf" || error.keyword === "oneOf");
   const isBranchNoise = (error: AjvError) =>
     choices.some(
-      (choice) => choice !== error && error.schemaPath.startsWith(`${choice.schemaPath}/`) && error.instancePath === choice.instancePath,
+      (choice) =>
+        choice !== error &&
+        error.schemaPath.startsWith(`${choice.schemaPath}/`) &&
+        error.instancePath === choice.instancePath,
     );
   const kept = errors.filter((error) => error.keyword !== "if" && !isBranchNoise(error));
   const hasDeeperError = (choice: AjvError) =>
@@ -129,7 +134,10 @@ function schemaErrorToProblem(error: AjvError): RuleProblem {
         hint: "Write { env: NAME }, { file: PATH } or { config: KEY }.",
       };
     case "format":
-      return { ...base, message: `${field} must be ${FORMAT_NAMES[String(error.params.format)] ?? `a valid ${String(error.params.format)}`}` };
+      return {
+        ...base,
+        message: `${field} must be ${FORMAT_NAMES[String(error.params.format)] ?? `a valid ${String(error.params.format)}`}`,
+      };
     case "anyOf":
     case "oneOf":
     case "pattern":
@@ -144,11 +152,18 @@ function schemaErrorToProblem(error: AjvError): RuleProblem {
       return { ...base, message: `${field} must not be empty` };
     case "minimum":
     case "maximum":
-      return { ...base, message: `${field} must be ${error.keyword === "minimum" ? "at least" : "at most"} ${String(error.params.limit)}` };
+      return {
+        ...base,
+        message: `${field} must be ${error.keyword === "minimum" ? "at least" : "at most"} ${String(error.params.limit)}`,
+      };
     case "type":
       return { ...base, message: `${field} must be ${article(String(error.params.type))}` };
     default:
-      return { ...base, message: `${field} ${error.message ?? "is not valid"}`, ...(description && { hint: description }) };
+      return {
+        ...base,
+        message: `${field} ${error.message ?? "is not valid"}`,
+        ...(description && { hint: description }),
+      };
   }
 }
 

@@ -1,0 +1,182 @@
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../helpers/cli.js";
+
+let folder: string;
+const valid = `version: 1
+name: generic
+smtp: { host: mail.example.org, protocol: starttls }
+auth: { method: basic, username: u, password: { env: P } }
+from: { address: a@example.org }
+`;
+const warning = `version: 1
+name: warn
+smtp:
+  host: mail.example.org
+  protocol: tls
+  port: 587
+auth: { method: basic, username: u, password: { env: P } }
+from: { address: a@example.org }
+`;
+const broken = `version: 1
+name: broken
+server: builtin
+from:
+  address: a@example.org
+`;
+
+beforeAll(async () => {
+  folder = await mkdtemp(join(tmpdir(), "mailserver-validate-"));
+  await mkdir(join(folder, "nested", "ci"), { recursive: true });
+  await mkdir(join(folder, "empty"));
+  await writeFile(join(folder, "valid.yaml"), valid);
+  await writeFile(join(folder, "nested", "warn.yml"), warning);
+  await writeFile(
+    join(folder, "nested", "ci", "workflow.yml"),
+    "on: [push]\njobs: { check: { runs-on: ubuntu-latest } }\n",
+  );
+  await writeFile(join(folder, "nested", "Pulumi.yaml"), "name: stack\nruntime: nodejs\n");
+  await writeFile(
+    join(folder, "broken.json"),
+    JSON.stringify({ version: 1, name: "broken", server: "builtin", replyTo: "x@example.org" }),
+  );
+  await writeFile(join(folder, "broken.yaml"), broken);
+});
+
+describe("mailserver validate", () => {
+  it("exits 0 on the examples", async () => {
+    const run = await runCli(["validate", "examples/"]);
+    expect(run).toMatchObject({ code: 0, stderr: "" });
+    expect(run.stdout).toContain("6 declarations checked: all valid");
+  });
+
+  it("prints exactly one JSON document of the contract's shape", async () => {
+    const run = await runCli([
+      "validate",
+      join(folder, "broken.yaml"),
+      join(folder, "valid.yaml"),
+      "--format",
+      "json",
+    ]);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout)).toEqual({
+      valid: false,
+      files: [
+        {
+          file: join(folder, "broken.yaml"),
+          valid: false,
+          problems: [
+            {
+              severity: "error",
+              code: "builtin-extra-fields",
+              message: "server: builtin uses the identity service's own mail server, so from does not apply",
+              path: "/from",
+              line: 4,
+              column: 1,
+            },
+          ],
+        },
+        { file: join(folder, "valid.yaml"), valid: true, problems: [] },
+      ],
+    });
+  });
+
+  it("searches folders recursively, skipping Pulumi files and CI workflows", async () => {
+    const run = await runCli(["validate", folder, "--format", "json"]);
+    const files = JSON.parse(run.stdout).files.map((file: { file: string }) =>
+      file.file.slice(folder.length + 1),
+    );
+    expect(files).toEqual(["broken.json", "broken.yaml", "nested/warn.yml", "valid.yaml"]);
+  });
+
+  it("allows warnings unless --strict", async () => {
+    const file = join(folder, "nested", "warn.yml");
+    expect((await runCli(["validate", file])).code).toBe(0);
+    const strict = await runCli(["validate", file, "--strict", "--format", "json"]);
+    expect(strict.code).toBe(1);
+    expect(JSON.parse(strict.stdout).files[0]).toMatchObject({
+      valid: false,
+      problems: [{ severity: "warning", code: "port-protocol-mismatch", line: 6 }],
+    });
+  });
+
+  it("prints GitHub annotations", async () => {
+    const run = await runCli([
+      "validate",
+      join(folder, "broken.yaml"),
+      join(folder, "nested", "warn.yml"),
+      "--format",
+      "github",
+    ]);
+    expect(run.stdout).toBe(
+      `::error file=${join(folder, "broken.yaml")},line=4,col=1,title=mailserver builtin-extra-fields::server: builtin uses the identity service's own mail server, so from does not apply. Remove from, or set server: custom.\n` +
+        `::warning file=${join(folder, "nested", "warn.yml")},line=6,col=9,title=mailserver port-protocol-mismatch::port 587 usually speaks STARTTLS, but protocol is tls. Use port 465 for tls, or protocol: starttls.\n`,
+    );
+  });
+
+  it("prints file:line:col, severity, message and hint for people, in color only on a TTY", async () => {
+    const plain = await runCli(["validate", join(folder, "broken.yaml")]);
+    expect(plain.stdout).toBe(
+      `${join(folder, "broken.yaml")}:4:1: error server: builtin uses the identity service's own mail server, so from does not apply (builtin-extra-fields)\n` +
+        "  hint: Remove from, or set server: custom.\n" +
+        "1 declaration checked: 1 invalid (1 error, 0 warnings)\n",
+    );
+    const tty = await runCli(["validate", join(folder, "broken.yaml")], { tty: true });
+    expect(tty.stdout).toContain("\x1b[31merror\x1b[0m");
+    const noColor = await runCli(["validate", join(folder, "broken.yaml")], {
+      tty: true,
+      env: { NO_COLOR: "1" },
+    });
+    expect(noColor.stdout).not.toContain("\x1b[");
+  });
+
+  it.each([
+    [["validate", "--bogus"], "Unknown option '--bogus'"],
+    [["validate", "does-not-exist.yaml"], "does-not-exist.yaml: no such file or folder"],
+    [["validate", "examples", "--format", "xml"], "--format must be one of text, json, github"],
+  ])("exits 2 for a usage error: %j", async (args, message) => {
+    const run = await runCli(args);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toContain(message);
+    expect(run.stderr).toContain("Usage: mailserver validate");
+  });
+
+  it("exits 2 for a folder with no declarations", async () => {
+    const run = await runCli(["validate", join(folder, "empty")]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("no declarations (*.yaml, *.yml, *.json) in this folder");
+  });
+
+  it("runs as the installed binary, without a stack trace on bad input", async () => {
+    const result = await promisify(execFile)(process.execPath, [
+      "bin/mailserver.js",
+      "validate",
+      join(folder, "broken.json"),
+    ]).catch((error: { code: number; stdout: string; stderr: string }) => error);
+    expect(result).toMatchObject({ code: 1, stderr: "" });
+    expect(result.stdout).toContain("broken.json:1:");
+    expect(result.stdout).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("mailserver", () => {
+  it("lists the commands", async () => {
+    const run = await runCli(["--help"]);
+    expect(run.code).toBe(0);
+    for (const command of ["validate", "discover", "authorize", "verify", "test-email", "drift", "diff"]) {
+      expect(run.stdout).toContain(`  ${command}`);
+    }
+  });
+
+  it("exits 2 for an unknown command", async () => {
+    expect(await runCli(["frobnicate"])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('unknown command "frobnicate"'),
+    });
+  });
+});
