@@ -1,4 +1,4 @@
-import { open } from "node:fs/promises";
+import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
 import { LineCounter, type ParsedNode, parseDocument } from "yaml";
 import type { MailServerDeclaration } from "./generated/declaration.js";
 import { locate } from "./locate.js";
@@ -45,7 +45,7 @@ export function loadDeclarationText(text: string, file: string): LoadedDeclarati
 export async function readDeclarationFile(path: string): Promise<ParsedDeclaration> {
   let bytes: Buffer;
   try {
-    bytes = await readAtMost(path, MAX_DECLARATION_BYTES);
+    bytes = readAtMost(path, MAX_DECLARATION_BYTES);
   } catch (error) {
     const reason =
       error instanceof RangeError ? undefined : ((error as NodeJS.ErrnoException).code ?? "unreadable");
@@ -122,16 +122,20 @@ export function parseDeclarationText(text: string, file: string): ParsedDeclarat
   }
 }
 
-/** Reads a file, refusing (RangeError) one larger than `limit` bytes without reading it. */
-async function readAtMost(path: string, limit: number): Promise<Buffer> {
-  const handle = await open(path, "r");
+/**
+ * Reads a file, refusing (RangeError) one larger than `limit` bytes without reading it. Synchronous
+ * on purpose: declarations are small, and a folder of thousands validates twice as fast without a
+ * promise round trip per system call (see bench/validate).
+ */
+function readAtMost(path: string, limit: number): Buffer {
+  const descriptor = openSync(path, "r");
   try {
-    if ((await handle.stat()).size > limit) throw new RangeError("too large");
-    const bytes = await handle.readFile();
+    if (fstatSync(descriptor).size > limit) throw new RangeError("too large");
+    const bytes = readFileSync(descriptor);
     if (bytes.length > limit) throw new RangeError("too large");
     return bytes;
   } finally {
-    await handle.close();
+    closeSync(descriptor);
   }
 }
 
