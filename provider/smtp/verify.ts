@@ -1,0 +1,91 @@
+import { performance } from "node:perf_hooks";
+import type { NormalizedCustomDeclaration } from "../declaration/normalize.js";
+import { type ErrorCode, isMailServerError, type MailServerError } from "../errors.js";
+import { classifySmtpFailure } from "./classify.js";
+import { type SmtpCredentials, SmtpSession, type SmtpSessionOptions, type TlsFacts } from "./session.js";
+
+/** A failure in a report: the stable code, a message with its remedy, and the SMTP reply code. */
+export interface ReportError {
+  code: ErrorCode;
+  message: string;
+  smtpCode: number | null;
+}
+
+/** What `mailserver verify --format json` prints (a contract: keep the keys). */
+export interface VerifyReport {
+  ok: boolean;
+  host: string;
+  port: number;
+  protocol: "tls" | "starttls";
+  /** Null when no TLS session was established. */
+  tls: TlsFacts | null;
+  authMechanisms: string[];
+  /** The username the server accepted; null unless AUTH succeeded. */
+  authenticatedAs: string | null;
+  durationMs: number;
+  error: ReportError | null;
+}
+
+/** Credentials, or a way to get them (a token refresh) that verify runs once connected. */
+export type CredentialsSource = SmtpCredentials | (() => Promise<SmtpCredentials>);
+
+export type VerifySmtpOptions = SmtpSessionOptions;
+
+/**
+ * Proves the SMTP login works: connect, TLS, EHLO, AUTH, QUIT - no message. Operational failures
+ * do not throw: they come back as `ok: false` with a classified `error`, together with what was
+ * seen before the failure (the certificate, the AUTH mechanisms), because drift detection and the
+ * provider read the report either way. Only programmer errors throw.
+ *
+ * @example
+ * const report = await verifySmtp(decl, { method: "basic", username: "me@example.com", password });
+ * if (!report.ok) console.error(report.error?.code, report.error?.message);
+ * @see https://www.rfc-editor.org/rfc/rfc4954 SMTP AUTH
+ */
+export async function verifySmtp(
+  decl: NormalizedCustomDeclaration,
+  credentials: CredentialsSource,
+  options: VerifySmtpOptions = {},
+): Promise<VerifyReport> {
+  const started = performance.now();
+  const report: VerifyReport = {
+    ok: false,
+    host: decl.smtp.host,
+    port: decl.smtp.port,
+    protocol: decl.smtp.protocol,
+    tls: null,
+    authMechanisms: [],
+    authenticatedAs: null,
+    durationMs: 0,
+    error: null,
+  };
+  let session: SmtpSession | undefined;
+  try {
+    session = await SmtpSession.open(decl, options);
+    report.tls = session.tls;
+    report.authMechanisms = session.authMechanisms;
+    const resolved = typeof credentials === "function" ? await credentials() : credentials;
+    report.authenticatedAs = await session.authenticate(resolved);
+    report.ok = true;
+  } catch (error) {
+    if (error instanceof TypeError) throw error;
+    report.error = reportError(
+      isMailServerError(error) ? error : classifySmtpFailure(error, { decl, stage: "auth" }),
+    );
+  } finally {
+    session?.close();
+    report.durationMs = Math.round(performance.now() - started);
+  }
+  return report;
+}
+
+/** A MailServerError as a report's `error`: the message carries the remedy. */
+export function reportError(error: MailServerError): ReportError {
+  const smtpCode = error.details.smtpCode;
+  const message = /[.!?)]$/.test(error.message) ? error.message : `${error.message}.`;
+  return {
+    code: error.code,
+    message: `${message} ${error.remedy}`,
+    smtpCode: typeof smtpCode === "number" ? smtpCode : null,
+  };
+}
