@@ -1,0 +1,139 @@
+/**
+ * Authorization out of band: runs the declared (or chosen) flow and returns the grant with the
+ * identity facts the mail server page reads from the ID token. Used by `mailserver authorize` and
+ * by the Pulumi provider; it knows nothing about either.
+ */
+import type * as oidc from "openid-client";
+import type { NormalizedOAuthAuth } from "../declaration/normalize.js";
+import { MailServerError } from "../errors.js";
+import { configureClient } from "./client.js";
+import { type DevicePrompt, runDeviceFlow } from "./device-flow.js";
+import { formatSeconds } from "./http.js";
+import { checkTenant, identityFromClaims, nonSecretClaims } from "./id-token.js";
+import { type LoopbackFlowOptions, type LoopbackPrompt, runLoopbackFlow } from "./loopback-flow.js";
+
+/** What to show the person: a device code to enter, or a URL to open. */
+export type AuthorizationPrompt = DevicePrompt | LoopbackPrompt;
+
+/** A grant obtained by sign-in and consent. Secret: refreshToken, accessToken. */
+export interface Grant {
+  refreshToken: string;
+  accessToken: string;
+  scope: string[];
+  /** ISO time the grant was obtained. */
+  obtainedAt: string;
+  /** The issuer that granted it (for Microsoft multi-tenant issuers: the tenant's issuer). */
+  issuer: string;
+  clientId: string;
+  /** The SMTP username: declared, else the ID token's email. */
+  username: string;
+  email: string | null;
+  /** The ID token's claims without one-time values or token hashes. */
+  idTokenClaims: Record<string, unknown>;
+}
+
+export interface AuthorizeOptions {
+  clientSecret?: string;
+  /** The flow to run (default: auth.flow). */
+  flow?: "device" | "loopback";
+  /** Shows the device code or the authorization URL to the person. */
+  prompt: (prompt: AuthorizationPrompt) => void;
+  noBrowser?: boolean;
+  /** Gives up after this long (default: loopback 5 min, device until the code expires). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** The declared From Address, which wins over the ID token's email. */
+  fromAddress?: string;
+  fetch?: typeof fetch;
+  /** A person is present: when the issuer blocks the device flow (AADSTS53003), run the loopback flow instead. */
+  fallbackToLoopback?: boolean;
+  /** Called when falling back, with the reason (for the person). */
+  onFallback?: (reason: string) => void;
+  openBrowser?: LoopbackFlowOptions["openBrowser"];
+}
+
+/**
+ * Signs in and consents by the device flow (RFC 8628) or the loopback flow (RFC 8252), then
+ * validates the ID token and derives the SMTP username.
+ * @example
+ * const grant = await authorize(auth, { prompt: (p) => console.error(p) });
+ * @see RFC 8628; RFC 8252; RFC 7636
+ */
+export async function authorize(auth: NormalizedOAuthAuth, options: AuthorizeOptions): Promise<Grant> {
+  const { config, metadata } = await configureClient(auth, {
+    ...(options.clientSecret !== undefined && { clientSecret: options.clientSecret }),
+    ...(options.fetch && { fetch: options.fetch }),
+  });
+  const deadline = options.timeoutMs !== undefined ? AbortSignal.timeout(options.timeoutMs) : undefined;
+  const signal = AbortSignal.any([options.signal, deadline].filter((s): s is AbortSignal => s !== undefined));
+  const flow = options.flow ?? auth.flow;
+  let tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers;
+  try {
+    tokens = await runFlow(flow, config, auth, options, signal);
+  } catch (error) {
+    if (
+      error instanceof MailServerError &&
+      error.code === "device-flow-blocked" &&
+      options.fallbackToLoopback
+    ) {
+      options.onFallback?.(error.message);
+      tokens = await runFlow("loopback", config, auth, options, signal).catch((fallbackError: unknown) => {
+        throw translateAbort(fallbackError, deadline, options.timeoutMs);
+      });
+    } else {
+      throw translateAbort(error, deadline, options.timeoutMs);
+    }
+  }
+
+  if (!tokens.refresh_token) {
+    throw new MailServerError("authorization-failed", "the issuer granted no refresh token", {
+      remedy:
+        "Request offline access: add the scope offline_access (Microsoft, most issuers); Google needs access_type=offline and prompt=consent (preset gmail).",
+    });
+  }
+  const claims = tokens.claims() as Record<string, unknown> | undefined;
+  checkTenant(claims, auth);
+  const identity = identityFromClaims(claims, auth, options.fromAddress);
+  return {
+    refreshToken: tokens.refresh_token,
+    accessToken: tokens.access_token,
+    scope: tokens.scope ? tokens.scope.split(/\s+/).filter(Boolean) : [...auth.scopes],
+    obtainedAt: new Date().toISOString(),
+    issuer: typeof claims?.iss === "string" ? claims.iss : (metadata.issuer ?? ""),
+    clientId: auth.clientId,
+    username: identity.username,
+    email: identity.email,
+    idTokenClaims: nonSecretClaims(claims),
+  };
+}
+
+function runFlow(
+  flow: "device" | "loopback",
+  config: oidc.Configuration,
+  auth: NormalizedOAuthAuth,
+  options: AuthorizeOptions,
+  signal: AbortSignal,
+) {
+  if (flow === "device") return runDeviceFlow(config, auth, { prompt: options.prompt, signal });
+  return runLoopbackFlow(config, auth, {
+    prompt: options.prompt,
+    signal,
+    ...(options.noBrowser !== undefined && { noBrowser: options.noBrowser }),
+    ...(options.openBrowser && { openBrowser: options.openBrowser }),
+    ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+  });
+}
+
+function translateAbort(
+  error: unknown,
+  deadline: AbortSignal | undefined,
+  timeoutMs: number | undefined,
+): unknown {
+  if (deadline?.aborted && error === deadline.reason) {
+    return new MailServerError(
+      "authorization-timeout",
+      `nobody completed the sign-in within ${formatSeconds(timeoutMs ?? 0)}`,
+    );
+  }
+  return error;
+}

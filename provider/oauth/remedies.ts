@@ -1,0 +1,183 @@
+/**
+ * The OAuth errors people actually hit, each with what it means and what to do. Microsoft's
+ * AADSTS codes (in `error_description`) are more specific than the OAuth `error`, so they match
+ * first. The issuer's own description is quoted (it never holds a token); tokens are never quoted.
+ */
+import { type ErrorCode, MailServerError } from "../errors.js";
+
+export interface OAuthRemedy {
+  /** An OAuth `error` value (RFC 6749 5.2, RFC 8628 3.5) or a Microsoft `AADSTS` code. */
+  match: string;
+  code: ErrorCode;
+  /** What the error means, in the terms of the person fixing it. */
+  meaning: string;
+  remedy: string;
+}
+
+export const OAUTH_REMEDIES: readonly OAuthRemedy[] = [
+  {
+    match: "AADSTS53003",
+    code: "device-flow-blocked",
+    meaning:
+      "Conditional Access blocked the sign-in (Microsoft recommends that tenants block the device code flow)",
+    remedy:
+      "Use the loopback flow with a browser: `mailserver authorize FILE --flow loopback` (or set auth.flow: loopback).",
+  },
+  {
+    match: "AADSTS50076",
+    code: "authorization-failed",
+    meaning: "multi-factor authentication is required by Conditional Access",
+    remedy:
+      "Sign in interactively so the person can complete MFA: `mailserver authorize FILE --flow loopback`; a stored grant obtained without MFA will not do.",
+  },
+  {
+    match: "AADSTS50079",
+    code: "authorization-failed",
+    meaning: "the account must register for multi-factor authentication first",
+    remedy:
+      "Have the person sign in once at https://aka.ms/mfasetup, then run `mailserver authorize FILE --flow loopback`.",
+  },
+  {
+    match: "AADSTS65001",
+    code: "authorization-failed",
+    meaning: "consent is missing: nobody consented to the app's permissions (SMTP.Send) in this tenant",
+    remedy:
+      "Have the person consent in the browser, or an administrator grant admin consent for the app (Entra ID > Enterprise applications > Permissions), then authorize again.",
+  },
+  {
+    match: "AADSTS700016",
+    code: "authorization-failed",
+    meaning: "the application (auth.clientId) was not found in the tenant signed in to",
+    remedy:
+      "Check auth.clientId, and that the app is multi-tenant or registered in the tenant of auth.issuer/auth.tenantId.",
+  },
+  {
+    match: "invalid_grant",
+    code: "grant-invalid",
+    meaning:
+      "the grant was rejected: the refresh token was revoked, expired, or already used (rotated away); a Google app left in 'Testing' publishing status issues refresh tokens that die after 7 days",
+    remedy:
+      "Run `mailserver authorize FILE --out FILE.json` for a new grant. Google: publish the OAuth consent screen ('In production') so refresh tokens stop expiring after 7 days.",
+  },
+  {
+    match: "invalid_client",
+    code: "token-request-failed",
+    meaning: "client authentication failed: unknown client ID, or a wrong, missing or expired client secret",
+    remedy:
+      "Check auth.clientId and auth.clientSecret (a public client has no secret; a confidential one needs its current secret).",
+  },
+  {
+    match: "invalid_scope",
+    code: "authorization-failed",
+    meaning: "the issuer rejected a requested scope",
+    remedy:
+      "Check auth.scopes: Google rejects offline_access and its device flow does not allow https://mail.google.com/; Microsoft needs https://outlook.office365.com/SMTP.Send and offline_access.",
+  },
+  {
+    match: "unauthorized_client",
+    code: "authorization-failed",
+    meaning: "the client is not allowed to use this grant type",
+    remedy:
+      "Allow the flow in the client registration (Microsoft: 'Allow public client flows' for the device flow; Google: a 'Desktop app' client for the loopback flow).",
+  },
+  {
+    match: "access_denied",
+    code: "authorization-denied",
+    meaning: "the person (or a policy) declined the authorization",
+    remedy: "Run `mailserver authorize FILE` again and approve the consent screen.",
+  },
+  {
+    match: "expired_token",
+    code: "authorization-expired",
+    meaning: "the device code expired before anyone approved it",
+    remedy: "Run `mailserver authorize FILE` again and enter the code sooner.",
+  },
+];
+
+/** An OAuth error response as openid-client reports it. */
+export interface OAuthErrorBody {
+  error: string;
+  error_description?: string | undefined;
+}
+
+/** The remedy entry for an OAuth error, AADSTS codes first. */
+export function remedyFor(body: OAuthErrorBody): OAuthRemedy | undefined {
+  const aadsts = /AADSTS\d+/.exec(body.error_description ?? "")?.[0];
+  return (
+    (aadsts && OAUTH_REMEDIES.find((entry) => entry.match === aadsts)) ||
+    OAUTH_REMEDIES.find((entry) => entry.match === body.error)
+  );
+}
+
+/**
+ * Turns an issuer's OAuth error into a MailServerError with a remedy.
+ * @param step what was being done, for the message ("the device authorization request")
+ */
+export function oauthFailure(body: OAuthErrorBody, step: string, cause?: unknown): MailServerError {
+  const entry = remedyFor(body);
+  const description = body.error_description ? `: ${firstLine(body.error_description)}` : "";
+  const meaning = entry ? ` - ${entry.meaning}` : "";
+  return new MailServerError(
+    entry?.code ?? (body.error === "invalid_grant" ? "grant-invalid" : "authorization-failed"),
+    `${step} failed with ${body.error}${description}${meaning}`,
+    {
+      ...(entry && { remedy: entry.remedy }),
+      details: { error: body.error, ...(entry && /^AADSTS/.test(entry.match) && { aadsts: entry.match }) },
+      ...(cause !== undefined && { cause }),
+    },
+  );
+}
+
+function firstLine(text: string): string {
+  const line = text.split(/\r?\n/)[0] ?? "";
+  return line.length > 300 ? `${line.slice(0, 297)}...` : line;
+}
+
+/**
+ * Turns whatever openid-client threw during a step into a MailServerError: the issuer's OAuth
+ * error with its remedy, a failed ID-token check, or a network failure from the fetch seam.
+ * Messages are built from error codes and claim names only, never from a token.
+ */
+export function toMailServerError(error: unknown, step: string): MailServerError {
+  let current: unknown = error;
+  for (let depth = 0; depth < 6 && current; depth++) {
+    if (current instanceof MailServerError) return current;
+    const body = current as { error?: unknown; error_description?: unknown };
+    if (typeof body.error === "string" && current instanceof Error) {
+      return oauthFailure(
+        {
+          error: body.error,
+          ...(typeof body.error_description === "string" && { error_description: body.error_description }),
+        },
+        step,
+        current,
+      );
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  const code = String((error as { code?: unknown })?.code ?? "");
+  const detail = [
+    (error as Error)?.message,
+    ((error as { cause?: Error })?.cause as Error | undefined)?.message,
+  ]
+    .filter((text): text is string => typeof text === "string" && text.length > 0)
+    .join(": ");
+  if (/JWT|JWS|OAUTH_KEY_SELECTION/.test(`${code} ${detail}`)) {
+    return new MailServerError("id-token-invalid", `the ID token from ${step} failed validation: ${detail}`, {
+      details: { check: code },
+    });
+  }
+  if (code === "OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED" || /"iss"/.test(detail)) {
+    return new MailServerError(
+      "authorization-failed",
+      `${step}: the response names another issuer (${detail})`,
+      {
+        details: { check: code },
+      },
+    );
+  }
+  if (code === "OAUTH_TIMEOUT") return new MailServerError("issuer-timeout", `${step} timed out`);
+  return new MailServerError("authorization-failed", `${step} failed: ${detail || "unexpected response"}`, {
+    details: { check: code },
+  });
+}

@@ -1,0 +1,101 @@
+/**
+ * Using and ending a grant: the refresh-token grant (with the rotated refresh token the caller
+ * must persist) and revocation. Tokens are arguments and results only - never in a message.
+ */
+import * as oidc from "openid-client";
+import type { NormalizedOAuthAuth } from "../declaration/normalize.js";
+import { configureClient } from "./client.js";
+import { checkTenant, nonSecretClaims } from "./id-token.js";
+import { toMailServerError } from "./remedies.js";
+
+export interface RefreshGrantOptions {
+  refreshToken: string;
+  clientSecret?: string;
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+}
+
+export interface RefreshedGrant {
+  accessToken: string;
+  /** The refresh token to keep: the new one when the issuer rotated it, else the one given. */
+  refreshToken: string;
+  /** Whether the issuer returned a new refresh token (the old one may now be dead: persist this one). */
+  rotated: boolean;
+  /** ISO time when the access token expires, when the issuer says. */
+  expiresAt: string | null;
+  scope: string[];
+  idTokenClaims?: Record<string, unknown>;
+}
+
+/**
+ * Exchanges the refresh token for a fresh access token. `invalid_grant` (revoked, expired, or a
+ * rotated-away token) throws `grant-invalid`.
+ * @example
+ * const { accessToken, refreshToken, rotated } = await refreshGrant(auth, { refreshToken: stored });
+ * if (rotated) await storeRotatedRefreshToken(auth.refreshToken, refreshToken, baseDir);
+ * @see RFC 6749 section 6
+ */
+export async function refreshGrant(
+  auth: NormalizedOAuthAuth,
+  options: RefreshGrantOptions,
+): Promise<RefreshedGrant> {
+  const { config } = await configureClient(auth, clientOptions(options));
+  let response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers;
+  try {
+    response = await oidc.refreshTokenGrant(config, options.refreshToken);
+  } catch (error) {
+    throw toMailServerError(error, "the refresh-token grant");
+  }
+  const claims = response.claims() as Record<string, unknown> | undefined;
+  checkTenant(claims, auth);
+  const rotated = response.refresh_token !== undefined && response.refresh_token !== options.refreshToken;
+  const expiresIn = response.expiresIn();
+  return {
+    accessToken: response.access_token,
+    refreshToken: rotated ? (response.refresh_token as string) : options.refreshToken,
+    rotated,
+    expiresAt: expiresIn === undefined ? null : new Date(Date.now() + expiresIn * 1000).toISOString(),
+    scope: response.scope ? response.scope.split(/\s+/).filter(Boolean) : [...auth.scopes],
+    ...(claims && { idTokenClaims: nonSecretClaims(claims) }),
+  };
+}
+
+export interface RevokeGrantOptions {
+  refreshToken: string;
+  clientSecret?: string;
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+}
+
+/**
+ * Revokes the refresh token (and with it, at most issuers, the whole grant). An issuer without a
+ * revocation endpoint is not an error: the result says so.
+ * @see RFC 7009 section 2
+ */
+export async function revokeGrant(
+  auth: NormalizedOAuthAuth,
+  options: RevokeGrantOptions,
+): Promise<{ revoked: boolean; reason?: string }> {
+  const { config, metadata } = await configureClient(auth, clientOptions(options));
+  if (!metadata.revocationEndpoint) {
+    return {
+      revoked: false,
+      reason:
+        "the issuer publishes no revocation endpoint: revoke the grant in the provider's account settings",
+    };
+  }
+  try {
+    await oidc.tokenRevocation(config, options.refreshToken, { token_type_hint: "refresh_token" });
+  } catch (error) {
+    throw toMailServerError(error, "the revocation request");
+  }
+  return { revoked: true };
+}
+
+function clientOptions(options: { clientSecret?: string; fetch?: typeof fetch; timeoutMs?: number }) {
+  return {
+    ...(options.clientSecret !== undefined && { clientSecret: options.clientSecret }),
+    ...(options.fetch && { fetch: options.fetch }),
+    ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+  };
+}
