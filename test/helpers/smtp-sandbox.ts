@@ -24,7 +24,7 @@ export interface SmtpFixture {
   /** A Basic-auth declaration for the sandbox; `protocol` picks the listener. */
   declaration(overrides?: DeclarationOverrides): MailServerDeclaration;
   normalized(overrides?: DeclarationOverrides): NormalizedCustomDeclaration;
-  credentials: SmtpCredentials;
+  credentials: Extract<SmtpCredentials, { method: "basic" }>;
   env: Record<string, string>;
   stop(): Promise<void>;
 }
