@@ -1,0 +1,232 @@
+/**
+ * `create` and `update`: validate -> (OAuth) discovery -> grant (stored, declared, or a new
+ * authorization) -> ID-token facts -> SMTP verify (AUTH) -> [required test email] -> state.
+ * Nothing is returned, so nothing is saved, unless verification passed.
+ */
+import { resolve } from "node:path";
+import {
+  type NormalizedCustomDeclaration,
+  type NormalizedOAuthAuth,
+  normalizeDeclaration,
+} from "../declaration/normalize.js";
+import { resolveSecret } from "../declaration/secrets.js";
+import { validateDeclarationValue } from "../declaration/validate.js";
+import { ERROR_CODES, type ErrorCode, MailServerError } from "../errors.js";
+import { obtainGrant } from "./grant.js";
+import { inputsOf, type MailServerState, STATE_VERSION, splitInputs } from "./state.js";
+import type { Endpoints, LifecycleSteps, SmtpCredentials, VerifyReport } from "./steps.js";
+import { transportOf } from "./transport.js";
+
+export interface ApplyOptions {
+  steps: LifecycleSteps;
+  env?: Record<string, string | undefined>;
+  log?: (line: string) => void;
+  now?: () => Date;
+  /** The project directory that baseDir is relative to (default process.cwd()). */
+  cwd?: string;
+}
+
+/** A failed step, with the newest refresh token when the failed attempt rotated it. */
+export class ApplyFailure extends Error {
+  constructor(
+    readonly failure: unknown,
+    readonly rotatedRefreshToken?: string,
+  ) {
+    super(failure instanceof Error ? failure.message : String(failure));
+  }
+}
+
+/** Applies the inputs. `previous` is the state being updated, when its grant may be kept. */
+export async function applyMailServer(
+  inputs: Record<string, unknown>,
+  previous: MailServerState | undefined,
+  options: ApplyOptions,
+): Promise<MailServerState> {
+  const now = options.now ?? (() => new Date());
+  const log = options.log ?? ((line: string) => console.log(line));
+  const { declaration: value, baseDir, secretValues } = splitInputs(inputs);
+  const loaded = validateDeclarationValue(value);
+  if (!loaded.declaration) {
+    const errors = loaded.problems.filter((problem) => problem.severity === "error");
+    throw new MailServerError(
+      "declaration-invalid",
+      `${String(value.name ?? "declaration")}: ${errors.map((problem) => `${problem.path || "/"} ${problem.message}`).join("; ")}`,
+    );
+  }
+  const normalized = normalizeDeclaration(loaded.declaration);
+  const base: MailServerState = { ...inputsOf(inputs), stateVersion: STATE_VERSION };
+  if (normalized.server === "builtin") {
+    log(`${normalized.name}: the identity service sends with its built-in mail server`);
+    return base;
+  }
+  const absoluteBase = resolve(options.cwd ?? process.cwd(), baseDir);
+  const config = (key: string) => secretValues[key];
+  const secret = (ref: Parameters<typeof resolveSecret>[0], field: string) =>
+    resolveSecret(ref, { baseDir: absoluteBase, config, field, ...(options.env && { env: options.env }) });
+
+  let credentials: SmtpCredentials;
+  let oauth: OAuthFacts | undefined;
+  let password: string | undefined;
+  if (normalized.auth.method === "basic") {
+    password = await secret(normalized.auth.password, "auth.password");
+    credentials = { method: "basic", username: normalized.auth.username, password };
+  } else {
+    oauth = await oauthFacts(normalized, normalized.auth, previous, { ...options, absoluteBase, config, secret });
+    credentials = { method: "oauth", username: oauth.username, accessToken: oauth.accessToken };
+  }
+
+  const rotated = oauth?.refreshTokenChanged ? oauth.refreshToken : undefined;
+  try {
+    const report = await options.steps.verifySmtp(normalized, credentials, absoluteBase);
+    if (!report.ok) throw verificationError(normalized.name, report);
+    const at = now().toISOString();
+    const state: MailServerState = {
+      ...base,
+      ...smtpFacts(normalized, report, at),
+      username: credentials.username,
+      ...(normalized.from.name !== undefined && { fromName: normalized.from.name }),
+      ...((normalized.from.address ?? oauth?.fromAddress) !== undefined && {
+        fromAddress: normalized.from.address ?? oauth?.fromAddress,
+      }),
+      ...(normalized.replyTo !== undefined && { replyTo: normalized.replyTo }),
+      ...(password !== undefined && { password }),
+      ...(oauth && {
+        issuer: oauth.endpoints.issuer,
+        endpoints: {
+          authorization: oauth.endpoints.authorizationEndpoint,
+          token: oauth.endpoints.tokenEndpoint,
+          deviceAuthorization: oauth.endpoints.deviceAuthorizationEndpoint,
+          revocation: oauth.endpoints.revocationEndpoint,
+        },
+        scopes: oauth.scope,
+        grantedAt: oauth.grantedAt,
+        refreshToken: oauth.refreshToken,
+        accessToken: oauth.accessToken,
+        ...(oauth.declaredDigest !== undefined && { declaredGrantDigest: oauth.declaredDigest }),
+        ...(oauth.clientSecret !== undefined && { clientSecret: oauth.clientSecret }),
+      }),
+    };
+    state.transport = transportOf(normalized, state, absoluteBase);
+    if (normalized.testEmail?.required) {
+      const sent = await options.steps.sendTestEmail(normalized, credentials, absoluteBase, state.fromAddress);
+      if (!sent.ok) {
+        throw new MailServerError(
+          errorCode(sent.error?.code, "send-failed"),
+          `${normalized.name}: the required test email failed: ${sent.error?.message ?? "not accepted"}`,
+          { field: "testEmail" },
+        );
+      }
+      state.lastTestEmail = { ok: true, at: now().toISOString(), ...(sent.messageId && { messageId: sent.messageId }) };
+      log(`${normalized.name}: test email ${sent.messageId ?? ""} accepted for ${sent.accepted.join(", ")}`);
+    }
+    log(`${normalized.name}: verified ${state.host}:${state.port} (${state.protocol}) as ${state.username}`);
+    return stripUndefined(state);
+  } catch (error) {
+    throw new ApplyFailure(error, rotated);
+  }
+}
+
+interface OAuthFacts {
+  endpoints: Endpoints;
+  username: string;
+  fromAddress?: string;
+  accessToken: string;
+  refreshToken: string;
+  refreshTokenChanged: boolean;
+  scope: string[];
+  grantedAt: string;
+  declaredDigest?: string;
+  clientSecret?: string;
+}
+
+async function oauthFacts(
+  declaration: NormalizedCustomDeclaration,
+  auth: NormalizedOAuthAuth,
+  previous: MailServerState | undefined,
+  context: ApplyOptions & {
+    absoluteBase: string;
+    config: (key: string) => string | undefined;
+    secret: (ref: Parameters<typeof resolveSecret>[0], field: string) => Promise<string>;
+  },
+): Promise<OAuthFacts> {
+  const clientSecret = auth.clientSecret ? await context.secret(auth.clientSecret, "auth.clientSecret") : undefined;
+  const endpoints = await context.steps.resolveEndpoints(auth);
+  const grant = await obtainGrant(context.steps, {
+    name: declaration.name,
+    auth,
+    ...(clientSecret !== undefined && { clientSecret }),
+    baseDir: context.absoluteBase,
+    config: context.config,
+    ...(previous && { previous }),
+    ...(context.env && { env: context.env }),
+    ...(context.log && { log: context.log }),
+    ...(context.now && { now: context.now }),
+  });
+  // A refresh response may carry no ID token: keep the identity learned when the grant was made.
+  const identity = grant.idTokenClaims
+    ? context.steps.identityFromClaims(grant.idTokenClaims, auth, declaration.from)
+    : {
+        username: auth.username ?? previous?.username ?? "",
+        ...((declaration.from.address ?? previous?.fromAddress) !== undefined && {
+          fromAddress: declaration.from.address ?? previous?.fromAddress,
+        }),
+      };
+  if (!identity.username) {
+    throw new MailServerError("username-missing", `${declaration.name}: no SMTP username: the grant's ID token carries no email`, {
+      field: "auth.username",
+    });
+  }
+  return {
+    endpoints,
+    username: identity.username,
+    ...(identity.fromAddress !== undefined && { fromAddress: identity.fromAddress }),
+    accessToken: grant.accessToken,
+    refreshToken: grant.refreshToken,
+    refreshTokenChanged: grant.changed,
+    scope: grant.scope,
+    grantedAt: grant.grantedAt,
+    ...(grant.declaredDigest !== undefined && { declaredDigest: grant.declaredDigest }),
+    ...(clientSecret !== undefined && { clientSecret }),
+  };
+}
+
+function smtpFacts(declaration: NormalizedCustomDeclaration, report: VerifyReport, at: string): Partial<MailServerState> {
+  return {
+    host: declaration.smtp.host,
+    port: declaration.smtp.port,
+    protocol: declaration.smtp.protocol,
+    lastVerifiedAt: at,
+    verification: {
+      ok: report.ok,
+      at,
+      ...(report.authenticatedAs && { authenticatedAs: report.authenticatedAs }),
+      authMechanisms: report.authMechanisms,
+      ...(report.tls?.version && { tlsVersion: report.tls.version }),
+      durationMs: Math.round(report.durationMs),
+      error: null,
+    },
+    certificate: {
+      ...(report.tls?.fingerprint256 && { fingerprint256: report.tls.fingerprint256 }),
+      ...(report.tls?.validTo && { notAfter: report.tls.validTo }),
+      ...(report.tls?.subject && { subject: report.tls.subject }),
+      ...(report.tls?.issuer && { issuer: report.tls.issuer }),
+    },
+  };
+}
+
+function verificationError(name: string, report: VerifyReport): MailServerError {
+  return new MailServerError(
+    errorCode(report.error?.code, "auth-rejected"),
+    `${name}: SMTP verification of ${report.host}:${report.port} failed: ${report.error?.message ?? "unknown reason"}; nothing was saved`,
+    { details: { smtpCode: report.error?.smtpCode ?? null } },
+  );
+}
+
+function stripUndefined<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/** A step's failure code as a registry code (the steps use the same registry). */
+export function errorCode(code: string | undefined, fallback: ErrorCode): ErrorCode {
+  return code !== undefined && code in ERROR_CODES ? (code as ErrorCode) : fallback;
+}

@@ -1,0 +1,50 @@
+/**
+ * `delete`: the identity service goes back to its built-in mail server. The refresh token is
+ * revoked where the issuer has a revocation endpoint (RFC 7009); a failed revocation warns, it
+ * never blocks the delete (the grant would otherwise outlive a setting nobody can delete).
+ * @see https://www.rfc-editor.org/rfc/rfc7009
+ */
+import { type MailServerDeclaration } from "../declaration/generated/declaration.js";
+import { normalizeDeclaration } from "../declaration/normalize.js";
+import type { MailServerState } from "./state.js";
+import { splitInputs } from "./state.js";
+import type { LifecycleSteps } from "./steps.js";
+
+export interface DeleteOptions {
+  steps: LifecycleSteps;
+  log?: (line: string) => void;
+  warn?: (line: string) => void;
+}
+
+export interface DeleteReport {
+  revoked: boolean;
+  reason?: string;
+}
+
+export async function deleteMailServer(state: MailServerState, options: DeleteOptions): Promise<DeleteReport> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const warn = options.warn ?? ((line: string) => console.warn(line));
+  const { declaration } = splitInputs(state as unknown as Record<string, unknown>);
+  const name = String(declaration.name ?? "mail server");
+  let report: DeleteReport = { revoked: false, reason: "no grant" };
+  const normalized =
+    declaration.server !== "builtin" && declaration.auth
+      ? normalizeDeclaration(declaration as MailServerDeclaration)
+      : undefined;
+  if (normalized?.server === "custom" && normalized.auth.method === "oauth" && state.refreshToken) {
+    try {
+      const revocation = await options.steps.revokeGrant(normalized.auth, {
+        refreshToken: state.refreshToken,
+        ...(state.clientSecret !== undefined && { clientSecret: state.clientSecret }),
+      });
+      report = { revoked: revocation.revoked, ...(revocation.reason !== undefined && { reason: revocation.reason }) };
+      if (!revocation.revoked) warn(`${name}: the grant was not revoked (${revocation.reason ?? "no reason given"}): revoke it in the provider's account settings`);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      report = { revoked: false, reason: message };
+      warn(`${name}: revoking the grant failed (${message}); the setting is deleted anyway: revoke the grant in the provider's account settings`);
+    }
+  }
+  log(`${name}: deleted; the identity service goes back to its built-in mail server${report.revoked ? " (grant revoked)" : ""}`);
+  return report;
+}

@@ -1,0 +1,104 @@
+/**
+ * `diff`: which declared fields changed, whether the grant must be renewed, and whether the
+ * resource must be replaced. Only a new `name` (the identity of the setting) replaces; changing
+ * issuer, client, scopes or flow means someone must authorize again; from, replyTo and testEmail
+ * need no new grant. Secret values are compared, never shown.
+ */
+import { scopeList } from "../declaration/normalize.js";
+import { UNKNOWN } from "./check.js";
+import { splitInputs } from "./state.js";
+
+/** OAuth fields whose change invalidates the stored grant (dotted paths). */
+export const GRANT_FIELDS = [
+  "auth.method",
+  "auth.issuer",
+  "auth.authorizationEndpoint",
+  "auth.tokenEndpoint",
+  "auth.deviceAuthorizationEndpoint",
+  "auth.clientId",
+  "auth.scopes",
+  "auth.flow",
+  "auth.tenantId",
+  "server",
+  "preset",
+] as const;
+
+export interface MailServerDiff {
+  changes: boolean;
+  /** Dotted paths of the changed fields (`auth.scopes`, `from.address`, `secretValues` for a changed secret). */
+  changed: string[];
+  /** The changed fields that need a new grant (empty when the stored grant can be kept). */
+  grantRenewal: string[];
+  replaces: string[];
+  /** The new setting uses OAuth (so it has a grant to keep or renew). */
+  oauth: boolean;
+  /** Some new value is unknown (preview): the diff may be incomplete. */
+  unknown: boolean;
+}
+
+/** Compares the state (old outputs, which echo the old inputs) with the new inputs. */
+export function diffMailServer(olds: Record<string, unknown>, news: Record<string, unknown>): MailServerDiff {
+  const before = splitInputs(olds);
+  const after = splitInputs(news);
+  const changed: string[] = [];
+  let unknown = false;
+  const walk = (a: unknown, b: unknown, path: string) => {
+    if (b === UNKNOWN) {
+      unknown = true;
+      changed.push(path);
+      return;
+    }
+    if (isObject(a) && isObject(b)) {
+      for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) walk(a[key], b[key], path ? `${path}.${key}` : key);
+      return;
+    }
+    if (path === "auth.scopes" && isScopes(a) && isScopes(b)) {
+      const left = scopeList(a);
+      const right = scopeList(b);
+      if (left.length !== right.length || left.some((scope) => !right.includes(scope))) changed.push(path);
+      return;
+    }
+    if (JSON.stringify(a) !== JSON.stringify(b)) changed.push(path);
+  };
+  walk(before.declaration, after.declaration, "");
+  if (before.baseDir !== after.baseDir) changed.push("baseDir");
+  if (JSON.stringify(sorted(before.secretValues)) !== JSON.stringify(sorted(after.secretValues))) {
+    changed.push("secretValues");
+  }
+  // A refresh that found drift: the live setting must be applied again.
+  const drift = Array.isArray(olds.drift) ? (olds.drift as { code?: unknown }[]) : [];
+  for (const finding of drift) changed.push(`drift.${String(finding.code)}`);
+  const method = after.declaration.auth && (after.declaration.auth as Record<string, unknown>).method;
+  const grantRenewal =
+    method === "oauth"
+      ? changed.filter((path) => path === "drift.grant-revoked" || GRANT_FIELDS.some((field) => path === field || path.startsWith(`${field}.`)))
+      : [];
+  const replaces = changed.includes("name") ? ["name"] : [];
+  return { changes: changed.length > 0, changed, grantRenewal, replaces, oauth: method === "oauth", unknown };
+}
+
+/** One line per diff for the resource's diagnostics: readable at default verbosity. */
+export function describeDiff(name: string, diff: MailServerDiff): string | undefined {
+  if (!diff.changes) return undefined;
+  const fields = diff.changed.map((path) => (path === "secretValues" ? "a secret value" : path)).join(", ");
+  const parts = [`${name}: changes ${fields}`];
+  if (diff.replaces.length > 0) parts.push("the name changed: the setting is replaced (created anew, the old one deleted)");
+  if (diff.grantRenewal.length > 0) {
+    parts.push(`grant renewal needed (${diff.grantRenewal.join(", ")} changed): someone must authorize again`);
+  } else if (diff.oauth) {
+    parts.push("the stored grant is kept");
+  }
+  return parts.join("; ");
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+function isScopes(value: unknown): value is string | string[] {
+  return typeof value === "string" || (Array.isArray(value) && value.every((scope) => typeof scope === "string"));
+}
+
+function sorted(record: Record<string, string>): [string, string][] {
+  return Object.entries(record).sort(([a], [b]) => a.localeCompare(b));
+}

@@ -1,0 +1,89 @@
+/**
+ * The real OAuth and SMTP steps, adapted to the lifecycle's port (./steps.ts). Loaded only by
+ * create/read/update/delete, so check and diff never load openid-client or nodemailer.
+ */
+import type { NormalizedOAuthAuth } from "../declaration/normalize.js";
+import { MailServerError } from "../errors.js";
+import { resolveEndpoints } from "../oauth/discover.js";
+import { identityFromClaims } from "../oauth/id-token.js";
+import { refreshGrant, revokeGrant } from "../oauth/tokens.js";
+import { sendTestEmail } from "../smtp/test-email.js";
+import { verifySmtp } from "../smtp/verify.js";
+import type { Grant, LifecycleSteps } from "./steps.js";
+
+/** A prompt from the OAuth module: the device code, or the loopback authorization URL. */
+export type FlowPrompt =
+  | { kind: "device"; verificationUri: string; verificationUriComplete?: string; userCode: string; expiresAt?: string }
+  | { kind: "loopback"; authorizationUrl: string; redirectUri?: string }
+  | string;
+
+/** One line for a person: the verification URI and the user code exactly as issued, or the full URL. */
+export function promptLine(prompt: FlowPrompt): string {
+  if (typeof prompt === "string") return prompt;
+  if (prompt.kind === "device") {
+    const complete = prompt.verificationUriComplete ? ` (or open ${prompt.verificationUriComplete})` : "";
+    const until = prompt.expiresAt ? `, before ${prompt.expiresAt}` : "";
+    return `open ${prompt.verificationUri} and enter the code ${prompt.userCode}${complete}${until}`;
+  }
+  return `open this URL in a browser on this machine to sign in: ${prompt.authorizationUrl}`;
+}
+
+type AuthorizeFunction = (
+  auth: NormalizedOAuthAuth,
+  options: { clientSecret?: string; prompt: (prompt: FlowPrompt) => void; noBrowser?: boolean; timeoutMs?: number },
+) => Promise<Grant>;
+
+/** The OAuth module's authorize(), loaded when a grant must be made. */
+async function loadAuthorize(): Promise<AuthorizeFunction> {
+  // The OAuth module's public entry; the specifier is a variable so this compiles before it lands.
+  const entry = "../oauth/index.js";
+  const module = (await import(entry)) as { authorize?: AuthorizeFunction };
+  if (typeof module.authorize !== "function") {
+    throw new MailServerError("internal", "the OAuth module has no authorize() function");
+  }
+  return module.authorize;
+}
+
+export function realSteps(): LifecycleSteps {
+  return {
+    resolveEndpoints: async (auth) => {
+      const metadata = await resolveEndpoints(auth);
+      return {
+        ...(metadata.issuer && { issuer: metadata.issuer }),
+        ...(metadata.authorizationEndpoint && { authorizationEndpoint: metadata.authorizationEndpoint }),
+        ...(metadata.tokenEndpoint && { tokenEndpoint: metadata.tokenEndpoint }),
+        ...(metadata.deviceAuthorizationEndpoint && { deviceAuthorizationEndpoint: metadata.deviceAuthorizationEndpoint }),
+        ...(metadata.revocationEndpoint && { revocationEndpoint: metadata.revocationEndpoint }),
+      };
+    },
+    authorize: async (auth, options) => {
+      const authorize = await loadAuthorize();
+      return authorize(auth, {
+        ...(options.clientSecret !== undefined && { clientSecret: options.clientSecret }),
+        prompt: (prompt) => options.prompt(promptLine(prompt)),
+        noBrowser: options.noBrowser ?? true,
+        ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+      });
+    },
+    refreshGrant: (auth, options) => refreshGrant(auth, options),
+    revokeGrant: (auth, options) => revokeGrant(auth, options),
+    identityFromClaims: (claims, auth, from) => {
+      const identity = identityFromClaims(claims, auth, from?.address);
+      return { username: identity.username, ...(identity.fromAddress && { fromAddress: identity.fromAddress }) };
+    },
+    verifySmtp: (declaration, credentials, baseDir) =>
+      verifySmtp(declaration, toSessionCredentials(credentials), { baseDir }),
+    sendTestEmail: (declaration, credentials, baseDir, fromAddress) =>
+      sendTestEmail(declaration, toSessionCredentials(credentials), {
+        baseDir,
+        ...(fromAddress !== undefined && { fromAddress }),
+      }),
+  };
+}
+
+function toSessionCredentials(credentials: Parameters<LifecycleSteps["verifySmtp"]>[1]) {
+  if (credentials.method === "basic") {
+    return { method: "basic" as const, username: credentials.username, password: credentials.password ?? "" };
+  }
+  return { method: "oauth" as const, username: credentials.username, accessToken: credentials.accessToken ?? "" };
+}

@@ -1,0 +1,88 @@
+/**
+ * Loads every declaration in a folder for the Pulumi program: one validation (the lead's
+ * loadDeclarationFile), all problems of all files reported at once, nothing created when any
+ * file is invalid.
+ */
+import { readdir, stat } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import type { MailServerDeclaration } from "./declaration/generated/declaration.js";
+import { loadDeclarationFile } from "./declaration/load.js";
+import type { Problem } from "./declaration/problem.js";
+import { MailServerError } from "./errors.js";
+
+export interface FolderDeclaration {
+  /** The file, as found under the folder. */
+  file: string;
+  /** Absolute folder of the file: its `file` references are relative to it. */
+  baseDir: string;
+  declaration: MailServerDeclaration;
+  /** Warnings only (a file with an error fails the whole load). */
+  problems: Problem[];
+}
+
+const DECLARATION_FILE = /\.(ya?ml|json)$/i;
+/** Other tools' files that live next to declarations. */
+const NOT_DECLARATIONS = /^(Pulumi(\.[^.]+)?\.ya?ml|package(-lock)?\.json|tsconfig(\.[^.]+)?\.json|biome\.json)$/;
+
+/**
+ * Reads every *.yaml, *.yml and *.json declaration under `folder` (recursively, skipping
+ * dot-folders and node_modules), validates each, and returns them sorted by path. Throws
+ * `declaration-invalid` naming every error when any file is invalid, and when two files declare
+ * the same `name` (names are resource names). A folder without declarations gives an empty list.
+ * @example
+ * for (const { declaration, baseDir } of await loadDeclarations("mailservers")) {
+ *   MailServer.fromDeclaration(declaration, baseDir);
+ * }
+ */
+export async function loadDeclarations(folder: string): Promise<FolderDeclaration[]> {
+  const info = await stat(folder).catch(() => undefined);
+  if (!info?.isDirectory()) {
+    throw new MailServerError("declaration-invalid", `${folder}: no such folder`, {
+      remedy: "Create the folder, or set `pulumi config set mailserver:declarations FOLDER`.",
+    });
+  }
+  const files = await walk(folder);
+  const loaded: FolderDeclaration[] = [];
+  const errors: string[] = [];
+  for (const file of files) {
+    const result = await loadDeclarationFile(file);
+    if (result.declaration && result.valid) {
+      loaded.push({
+        file,
+        baseDir: dirname(resolve(file)),
+        declaration: result.declaration,
+        problems: result.problems,
+      });
+      continue;
+    }
+    for (const problem of result.problems.filter((p) => p.severity === "error")) {
+      errors.push(`${file}:${problem.line}:${problem.column} ${problem.message} (${problem.code})`);
+    }
+  }
+  const byName = new Map<string, string>();
+  for (const { file, declaration } of loaded) {
+    const other = byName.get(declaration.name);
+    if (other) errors.push(`${file}: name "${declaration.name}" is already declared by ${other}`);
+    byName.set(declaration.name, file);
+  }
+  if (errors.length > 0) {
+    throw new MailServerError("declaration-invalid", `invalid declarations in ${folder}:\n  ${errors.join("\n  ")}`);
+  }
+  return loaded;
+}
+
+async function walk(folder: string): Promise<string[]> {
+  const entries = await readdir(folder, { withFileTypes: true });
+  entries.sort((a, b) => a.name.localeCompare(b.name));
+  const files: string[] = [];
+  for (const entry of entries) {
+    if (entry.name.startsWith(".")) continue;
+    const path = join(folder, entry.name);
+    if (entry.isDirectory()) {
+      if (entry.name !== "node_modules") files.push(...(await walk(path)));
+    } else if (DECLARATION_FILE.test(entry.name) && !NOT_DECLARATIONS.test(entry.name)) {
+      files.push(path);
+    }
+  }
+  return files;
+}
