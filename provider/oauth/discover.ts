@@ -204,7 +204,7 @@ function discoveryFailure(error: unknown, server: URL): { error: MailServerError
         notFound: false,
       };
     }
-    case "OAUTH_JSON_ATTRIBUTE_COMPARISON": {
+    case "OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED": {
       const body = (cause as { body?: { issuer?: unknown } })?.body;
       return {
         error: new MailServerError(

@@ -88,7 +88,8 @@ export async function runLoopbackFlow(
       }),
     ).href;
     options.prompt({ kind: "loopback", authorizationUrl });
-    if (!options.noBrowser) await openQuietly(authorizationUrl, options.openBrowser);
+    // Not awaited: a browser may only return once the callback page was answered, which needs the code exchange.
+    if (!options.noBrowser) void openQuietly(authorizationUrl, options.openBrowser);
 
     const callbackUrl = await untilAborted(listener.callback, signal);
     try {
