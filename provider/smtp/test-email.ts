@@ -6,7 +6,7 @@ import type { NormalizedCustomDeclaration } from "../declaration/normalize.js";
 import { isMailServerError, MailServerError } from "../errors.js";
 import { classifySmtpFailure } from "./classify.js";
 import { type SmtpCredentials, SmtpSession, type SmtpSessionOptions } from "./session.js";
-import { type CredentialsSource, type ReportError, reportError } from "./verify.js";
+import { type CredentialsSource, obtainCredentials, type ReportError, reportError } from "./verify.js";
 
 /** What `mailserver test-email --format json` prints (a contract: keep the keys). */
 export interface TestEmailReport {
@@ -73,8 +73,11 @@ export async function sendTestEmail(
   const delays = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
   const wait = options.sleep ?? sleep;
   try {
-    const resolved = typeof credentials === "function" ? await credentials() : credentials;
-    const email = composeTestEmail(decl, resolved, options);
+    const { credentials: resolved, fromAddress } = await obtainCredentials(credentials);
+    const email = composeTestEmail(decl, resolved, {
+      ...options,
+      ...(options.fromAddress === undefined && fromAddress && { fromAddress }),
+    });
     const raw = await new MailComposer({
       from: email.from,
       to: email.to,

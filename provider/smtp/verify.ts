@@ -26,8 +26,29 @@ export interface VerifyReport {
   error: ReportError | null;
 }
 
-/** Credentials, or a way to get them (a token refresh) that verify runs once connected. */
-export type CredentialsSource = SmtpCredentials | (() => Promise<SmtpCredentials>);
+/** Credentials as resolveSmtpCredentials returns them, with the From Address an OAuth grant implies. */
+export interface ResolvedCredentialsLike {
+  credentials: SmtpCredentials;
+  grant?: { fromAddress: string | null };
+}
+
+/**
+ * Credentials, or a way to get them (for OAuth a token refresh, which may fail with
+ * token-refresh-failed: the failure then lands in the report like any other).
+ */
+export type CredentialsSource = SmtpCredentials | (() => Promise<SmtpCredentials | ResolvedCredentialsLike>);
+
+/** Runs a credentials source; returns the credentials and the grant's From Address, if any. */
+export async function obtainCredentials(
+  source: CredentialsSource,
+): Promise<{ credentials: SmtpCredentials; fromAddress?: string }> {
+  const value = typeof source === "function" ? await source() : source;
+  if ("credentials" in value) {
+    const fromAddress = value.grant?.fromAddress;
+    return { credentials: value.credentials, ...(fromAddress && { fromAddress }) };
+  }
+  return { credentials: value };
+}
 
 export type VerifySmtpOptions = SmtpSessionOptions;
 
@@ -64,8 +85,8 @@ export async function verifySmtp(
     session = await SmtpSession.open(decl, options);
     report.tls = session.tls;
     report.authMechanisms = session.authMechanisms;
-    const resolved = typeof credentials === "function" ? await credentials() : credentials;
-    report.authenticatedAs = await session.authenticate(resolved);
+    const resolved = await obtainCredentials(credentials);
+    report.authenticatedAs = await session.authenticate(resolved.credentials);
     report.ok = true;
   } catch (error) {
     if (error instanceof TypeError) throw error;

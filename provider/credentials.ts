@@ -1,0 +1,161 @@
+import { readFile } from "node:fs/promises";
+import type { NormalizedCustomDeclaration, NormalizedOAuthAuth } from "./declaration/normalize.js";
+import {
+  describeSecretReference,
+  resolveSecret,
+  secretFilePath,
+  storeRotatedRefreshToken,
+} from "./declaration/secrets.js";
+import { isMailServerError, MailServerError } from "./errors.js";
+import { identityFromClaims } from "./oauth/id-token.js";
+import { type RefreshedGrant, type RefreshGrantOptions, refreshGrant } from "./oauth/tokens.js";
+import type { SmtpCredentials } from "./smtp/session.js";
+
+export type { SmtpCredentials } from "./smtp/session.js";
+
+export interface ResolveSmtpCredentialsOptions {
+  /** Folder of the declaration: `file` references are relative to it. */
+  baseDir: string;
+  env?: Record<string, string | undefined>;
+  /** Resolves `config` references (only the Pulumi program has one). */
+  config?: (key: string) => string | undefined;
+  /** A refresh token that overrides auth.refreshToken (for example the newest one from Pulumi state). */
+  refreshToken?: string;
+  fetch?: typeof fetch;
+  /** The refresh-token grant; injectable for tests of rare failures. Default: provider/oauth's. */
+  refreshGrant?: (auth: NormalizedOAuthAuth, options: RefreshGrantOptions) => Promise<RefreshedGrant>;
+}
+
+/** The grant behind OAuth credentials. `refreshToken` is secret: the caller keeps the newest one. */
+export interface ResolvedGrant {
+  refreshToken: string;
+  rotated: boolean;
+  /** Whether the rotated token was written back to auth.refreshToken's file. */
+  persisted: boolean;
+  scope: string[];
+  expiresAt: string | null;
+  idTokenClaims?: Record<string, unknown>;
+  /** The From Address the grant implies: from.address, else the ID token's email. */
+  fromAddress: string | null;
+}
+
+export interface ResolvedSmtpCredentials {
+  credentials: SmtpCredentials;
+  grant?: ResolvedGrant;
+}
+
+/**
+ * Resolves what the SMTP login needs. Basic: the password reference. OAuth: the client secret and
+ * refresh token references, then a refresh-token grant for a fresh access token; a token that the
+ * issuer rotated is written back when it came from a `{ file }` reference (otherwise the caller
+ * must persist `grant.refreshToken`, e.g. in Pulumi state). The username is auth.username, else
+ * the ID token's email, else the `username` an `authorize --out` file recorded.
+ *
+ * @example
+ * const { credentials } = await resolveSmtpCredentials(decl, { baseDir: dirname(file) });
+ * const report = await verifySmtp(decl, credentials, { baseDir: dirname(file) });
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-6 refreshing an access token
+ */
+export async function resolveSmtpCredentials(
+  decl: NormalizedCustomDeclaration,
+  options: ResolveSmtpCredentialsOptions,
+): Promise<ResolvedSmtpCredentials> {
+  const secretOptions = {
+    baseDir: options.baseDir,
+    ...(options.env && { env: options.env }),
+    ...(options.config && { config: options.config }),
+  };
+  const { auth } = decl;
+  if (auth.method === "basic") {
+    const password = await resolveSecret(auth.password, { ...secretOptions, field: "auth.password" });
+    return { credentials: { method: "basic", username: auth.username, password } };
+  }
+
+  let refreshToken = options.refreshToken;
+  if (refreshToken === undefined) {
+    if (!auth.refreshToken) {
+      throw new MailServerError(
+        "authorization-required",
+        `declaration ${decl.name} has no auth.refreshToken`,
+        {
+          field: "auth.refreshToken",
+        },
+      );
+    }
+    refreshToken = await resolveSecret(auth.refreshToken, { ...secretOptions, field: "auth.refreshToken" });
+  }
+  const clientSecret = auth.clientSecret
+    ? await resolveSecret(auth.clientSecret, { ...secretOptions, field: "auth.clientSecret" })
+    : undefined;
+
+  let refreshed: RefreshedGrant;
+  try {
+    refreshed = await (options.refreshGrant ?? refreshGrant)(auth, {
+      refreshToken,
+      ...(clientSecret !== undefined && { clientSecret }),
+      ...(options.fetch && { fetch: options.fetch }),
+    });
+  } catch (error) {
+    throw tokenRefreshFailed(error, auth, options.refreshToken !== undefined);
+  }
+
+  // Persist before anything else can fail: with rotation the old token may already be dead.
+  let persisted = false;
+  if (refreshed.rotated && options.refreshToken === undefined && auth.refreshToken) {
+    persisted = await storeRotatedRefreshToken(auth.refreshToken, refreshed.refreshToken, options.baseDir);
+  }
+
+  const recorded = await recordedIdentity(auth, options.baseDir);
+  const identity = identityFromClaims(
+    refreshed.idTokenClaims,
+    { ...auth, ...(auth.username === undefined && recorded.username && { username: recorded.username }) },
+    decl.from.address,
+  );
+  return {
+    credentials: { method: "oauth", username: identity.username, accessToken: refreshed.accessToken },
+    grant: {
+      refreshToken: refreshed.refreshToken,
+      rotated: refreshed.rotated,
+      persisted,
+      scope: refreshed.scope,
+      expiresAt: refreshed.expiresAt,
+      ...(refreshed.idTokenClaims && { idTokenClaims: refreshed.idTokenClaims }),
+      fromAddress: identity.fromAddress ?? recorded.email ?? null,
+    },
+  };
+}
+
+function tokenRefreshFailed(error: unknown, auth: NormalizedOAuthAuth, fromState: boolean): MailServerError {
+  const where = fromState ? "the stored grant" : `auth.refreshToken (${describeReference(auth)})`;
+  const reason = isMailServerError(error) ? `${error.message} (${error.code})` : "the token request failed";
+  return new MailServerError("token-refresh-failed", `no access token from ${where}: ${reason}`, {
+    field: "auth.refreshToken",
+    ...(isMailServerError(error) && { remedy: error.remedy, details: { cause: error.code } }),
+    cause: error,
+  });
+}
+
+function describeReference(auth: NormalizedOAuthAuth): string {
+  return auth.refreshToken ? describeSecretReference(auth.refreshToken) : "none";
+}
+
+/** The username and email an `authorize --out` file recorded next to its refresh token. */
+async function recordedIdentity(
+  auth: NormalizedOAuthAuth,
+  baseDir: string,
+): Promise<{ username?: string; email?: string }> {
+  if (!auth.refreshToken || !("file" in auth.refreshToken)) return {};
+  try {
+    const grant = JSON.parse(await readFile(secretFilePath(auth.refreshToken, baseDir), "utf8")) as Record<
+      string,
+      unknown
+    >;
+    return {
+      ...(typeof grant.username === "string" && { username: grant.username }),
+      ...(typeof grant.email === "string" && { email: grant.email }),
+    };
+  } catch {
+    // A plain token file: it records no identity.
+    return {};
+  }
+}
