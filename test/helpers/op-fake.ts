@@ -29,7 +29,7 @@ export interface FakeIssuerOptions {
   endpointOrigin?: string;
   /** Answers the token endpoint; default issues tokens with an ID token from `idTokenClaims`. */
   token?: (request: FakeRequest, fake: FakeIssuer) => FakeReply | Promise<FakeReply>;
-  /** Answers the device authorization endpoint (default: a code with interval 0). */
+  /** Answers the device authorization endpoint (default: a code with interval 1 s). */
   device?: (request: FakeRequest) => FakeReply;
   /** Adds `iss` to the authorization response (RFC 9207). */
   authorizationIss?: string;
@@ -111,7 +111,7 @@ export async function startFakeIssuer(options: FakeIssuerOptions = {}): Promise<
           user_code: "FAKE-CODE",
           verification_uri: `${origin}/verify`,
           expires_in: 600,
-          interval: 0,
+          interval: 1,
         },
       };
     } else if (url.pathname === "/token") {
