@@ -2,11 +2,11 @@ import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { UsageError } from "./io.js";
 
-const DECLARATION_FILE = /\.(ya?ml|json)$/i;
+export const DECLARATION_FILE = /\.(ya?ml|json)$/i;
 /** Files a folder scan meets that are plainly something else than a mail server declaration. */
-const NOT_DECLARATIONS =
+export const NOT_DECLARATIONS =
   /^(Pulumi(\.[^.]+)?\.ya?ml|package(-lock)?\.json|tsconfig(\.[^.]+)?\.json|biome\.json)$/;
-const SKIPPED_FOLDERS = new Set(["node_modules", "dist"]);
+export const SKIPPED_FOLDERS = new Set(["node_modules", "dist"]);
 
 export interface DeclarationPath {
   path: string;
