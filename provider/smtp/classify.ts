@@ -7,6 +7,8 @@ export type SmtpStage = "connect" | "auth" | "send";
 
 /** The fields nodemailer puts on its errors (see nodemailer's errors.ts). */
 interface NodemailerFailure extends Error {
+  host?: string;
+  cert?: { subjectaltname?: string };
   code?: string;
   originalCode?: string;
   response?: string;
@@ -28,28 +30,37 @@ export interface ClassifyContext {
  * TLS failures people meet, by Node/OpenSSL error code and, for a STARTTLS upgrade (where
  * nodemailer keeps only the message of the original error), by OpenSSL's stable message text.
  */
-const TLS_REASONS: ReadonlyArray<{ codes: string[]; text: RegExp; reason: (detail: string) => string }> = [
+const TLS_REASONS: ReadonlyArray<{
+  codes: string[];
+  text: RegExp;
+  reason: (detail: string) => string;
+  remedy: string;
+}> = [
   {
     codes: ["CERT_HAS_EXPIRED"],
     text: /certificate has expired/i,
     reason: () => "the server's certificate has expired",
+    remedy: "The server's operator must renew its certificate. Certificate checks cannot be switched off.",
   },
   {
     codes: ["CERT_NOT_YET_VALID"],
     text: /certificate is not yet valid/i,
-    reason: () => "the server's certificate is not valid yet (check this machine's clock)",
+    reason: () => "the server's certificate is not valid yet",
+    remedy: "Check this machine's clock, or wait until the certificate's notBefore.",
   },
   {
     codes: ["ERR_TLS_CERT_ALTNAME_INVALID"],
     text: /does not match certificate's altnames/i,
-    reason: (detail) =>
-      `the server's certificate is for another host (${detail}); check smtp.host, or set smtp.tls.servername when smtp.host is an IP address`,
+    reason: (detail) => `the server's certificate is for another host (${detail})`,
+    remedy:
+      "Use the host name the certificate is for as smtp.host, or set smtp.tls.servername when smtp.host is an IP address.",
   },
   {
     codes: ["DEPTH_ZERO_SELF_SIGNED_CERT", "SELF_SIGNED_CERT_IN_CHAIN"],
     text: /self[- ]signed certificate/i,
-    reason: () =>
-      "the server's certificate is self-signed and not trusted; add it or its CA with smtp.tls.ca",
+    reason: () => "the server's certificate is self-signed and not trusted",
+    remedy:
+      "Put the certificate (or its CA) in a PEM file next to the declaration and reference it as smtp.tls.ca.file. Certificate checks cannot be switched off.",
   },
   {
     codes: [
@@ -58,16 +69,48 @@ const TLS_REASONS: ReadonlyArray<{ codes: string[]; text: RegExp; reason: (detai
       "UNABLE_TO_GET_ISSUER_CERT",
     ],
     text: /unable to (verify the first certificate|get local issuer certificate|get issuer certificate)/i,
-    reason: () =>
-      "the server's certificate was issued by a CA this machine does not trust; add the CA with smtp.tls.ca",
+    reason: () => "the server's certificate was issued by a CA this machine does not trust",
+    remedy:
+      "Put the CA's certificate in a PEM file next to the declaration and reference it as smtp.tls.ca.file (or have the server send its intermediate certificates).",
   },
   {
     codes: ["ERR_SSL_WRONG_VERSION_NUMBER", "ERR_SSL_PACKET_LENGTH_TOO_LONG", "ERR_SSL_HTTP_REQUEST"],
     text: /wrong version number|packet length too long|http request/i,
-    reason: () =>
-      "the server did not answer with TLS: the port speaks plain SMTP (use protocol: starttls, usually port 587)",
+    reason: () => "the server did not answer with TLS: the port speaks plain SMTP",
+    remedy:
+      "Use protocol: starttls for this port (usually 587), or the server's implicit-TLS port (usually 465).",
   },
 ];
+
+/** Finds the certificate or handshake reason of a TLS failure, and its remedy, if it is one. */
+export function tlsReason(error: {
+  code?: string;
+  originalCode?: string;
+  message?: string;
+  reason?: string;
+  host?: string;
+  cert?: { subjectaltname?: string };
+}): { reason: string; remedy?: string } | undefined {
+  const code = error.originalCode ?? error.code ?? "";
+  const message = error.message ?? "";
+  for (const entry of TLS_REASONS) {
+    if (entry.codes.includes(code) || entry.text.test(message)) {
+      // Node puts the peer certificate on a host-name mismatch (not through a STARTTLS upgrade).
+      const detail =
+        error.cert?.subjectaltname && error.host
+          ? `it names ${error.cert.subjectaltname}, not ${error.host}`
+          : (error.reason ?? /altnames: (.*)$/i.exec(message)?.[1] ?? "no name matches").replace(
+              /[\s:]+$/,
+              "",
+            );
+      return { reason: entry.reason(detail), remedy: entry.remedy };
+    }
+  }
+  if (code.startsWith("ERR_SSL_") || code.startsWith("ERR_TLS_") || error.code === "ETLS") {
+    return { reason: `the TLS handshake failed: ${message.replace(/^Error initiating TLS - /, "")}` };
+  }
+  return undefined;
+}
 
 const CONNECT_CODES: Record<string, string> = {
   ECONNREFUSED: "refused the connection",
@@ -76,27 +119,6 @@ const CONNECT_CODES: Record<string, string> = {
   ENETUNREACH: "is unreachable (network unreachable)",
   EPIPE: "closed the connection",
 };
-
-/** Finds the certificate or handshake reason of a TLS failure, if it is one. */
-export function tlsReason(error: {
-  code?: string;
-  originalCode?: string;
-  message?: string;
-  reason?: string;
-}): string | undefined {
-  const code = error.originalCode ?? error.code ?? "";
-  const message = error.message ?? "";
-  for (const entry of TLS_REASONS) {
-    if (entry.codes.includes(code) || entry.text.test(message)) {
-      const detail = error.reason ?? /altnames: (.*)$/i.exec(message)?.[1]?.trim() ?? "no matching name";
-      return entry.reason(detail);
-    }
-  }
-  if (code.startsWith("ERR_SSL_") || code.startsWith("ERR_TLS_") || error.code === "ETLS") {
-    return `the TLS handshake failed: ${message.replace(/^Error initiating TLS - /, "")}`;
-  }
-  return undefined;
-}
 
 /**
  * Turns what nodemailer reports into a {@link MailServerError} with one of the stable codes: dns,
@@ -176,8 +198,11 @@ export function classifySmtpFailure(error: unknown, context: ClassifyContext): M
       return make("connect", `${where} does not speak SMTP: ${response ?? failure.message}`, "smtp.port");
   }
 
-  const reason = tlsReason(failure);
-  if (reason) return make("tls", `TLS with ${where} failed: ${reason}`, "smtp.tls", undefined, { reason });
+  const tls = tlsReason(failure);
+  if (tls)
+    return make("tls", `TLS with ${where} failed: ${tls.reason}`, "smtp.tls", tls.remedy, {
+      reason: tls.reason,
+    });
   const systemCode = failure.originalCode ?? failure.code ?? "";
   const refused = CONNECT_CODES[systemCode];
   if (refused) return make("connect", `${where} ${refused} (${systemCode})`, "smtp.port");

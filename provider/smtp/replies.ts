@@ -9,6 +9,11 @@ export interface KnownReply {
   enhanced: string;
   /** Extra text the reply must contain, when the enhanced code is shared (`SendAsDenied`). */
   contains?: string;
+  /**
+   * The code is a standard one (RFC 3463/4954) that any server may send: the vendor's remedy is
+   * only given when the declaration is for that vendor.
+   */
+  standard?: boolean;
   /** What it means and what to do: shown in the message. */
   remedy: string;
 }
@@ -32,6 +37,7 @@ export const KNOWN_REPLIES: readonly KnownReply[] = [
     vendor: "office365",
     code: 535,
     enhanced: "5.7.3",
+    standard: true,
     remedy:
       "Microsoft refused the login: wrong username or password, or a Basic-auth login to a mailbox that may not use it. " +
       "Check auth.username (the full mailbox address) and the secret; prefer auth.method: oauth.",
@@ -56,6 +62,7 @@ export const KNOWN_REPLIES: readonly KnownReply[] = [
     vendor: "gmail",
     code: 535,
     enhanced: "5.7.8",
+    standard: true,
     remedy:
       "Google did not accept the username and password (or the access token). With Basic auth use an app password " +
       "(the account needs 2-Step Verification: https://myaccount.google.com/apppasswords); with OAuth, authorize " +
@@ -80,14 +87,15 @@ export const KNOWN_REPLIES: readonly KnownReply[] = [
 ];
 
 /**
- * Finds the known reply a server's reply matches. With a known vendor only that vendor's
- * replies match (Gmail's 5.7.8 hint would mislead a Microsoft user); with an unknown vendor any do.
+ * Finds the known reply a server's reply matches. With a known vendor only that vendor's replies
+ * match (Gmail's 5.7.8 hint would mislead a Microsoft user); with an unknown vendor only the
+ * replies whose code is the vendor's own (5.7.139, SendAsDenied...), not standard ones.
  */
 export function knownReply(reply: string, vendor?: PresetName): KnownReply | undefined {
   const code = Number(/^\s*(\d{3})/.exec(reply)?.[1]);
   return KNOWN_REPLIES.find(
     (known) =>
-      (vendor === undefined || known.vendor === vendor) &&
+      (vendor === undefined ? !known.standard : known.vendor === vendor) &&
       (known.code === undefined || known.code === code) &&
       new RegExp(`(^|[^\\d.])${known.enhanced.replace(/\./g, "\\.")}($|[^\\d.])`).test(reply) &&
       (known.contains === undefined || reply.includes(known.contains)),

@@ -103,7 +103,7 @@ export async function verifySmtp(
 /** A MailServerError as a report's `error`: the message carries the remedy. */
 export function reportError(error: MailServerError): ReportError {
   const smtpCode = error.details.smtpCode;
-  const message = /[.!?)]$/.test(error.message) ? error.message : `${error.message}.`;
+  const message = /[.!?]$/.test(error.message) ? error.message : `${error.message}.`;
   return {
     code: error.code,
     message: `${message} ${error.remedy}`,
