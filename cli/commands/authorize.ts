@@ -1,8 +1,137 @@
-// Placeholder until the authorize command lands; replaced by its issue's work.
-import { type CliIO, UsageError } from "../io.js";
+import { stat } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import type { NormalizedOAuthAuth } from "../../provider/declaration/normalize.js";
+import type { AuthorizationPrompt } from "../../provider/oauth/authorize.js";
+import { type CliIO, UsageError, writeJson } from "../io.js";
 
-export const usage = "Usage: mailserver authorize (not available yet)\n";
+export const usage = `Usage: mailserver authorize DECLARATION [--flow device|loopback] [--no-browser] [--out FILE]
+                          [--timeout SECONDS] [--format text|json]
 
-export async function run(_args: string[], _io: CliIO): Promise<number> {
-  throw new UsageError("authorize is not available yet");
+Signs in and consents at the declaration's OAuth issuer, out of band, so that \`pulumi up\` only
+needs the stored grant. Instructions (the device code, or the URL to open) go to stderr.
+
+Options:
+  --flow device|loopback  the flow to run (default: auth.flow, else loopback)
+  --no-browser            loopback flow: only print the URL, do not open the system browser
+  --out FILE              write the grant as JSON (mode 0600); reference it in the declaration as
+                          auth.refreshToken: { file: FILE }
+  --timeout SECONDS       give up when nobody completes the sign-in in time
+                          (default: loopback 300, device until the code expires)
+  --format text|json      result for people (default), or {"username","email","scopes","stored"}
+
+Stdout never carries a token. Exit codes: 0 authorized, 1 authorization failed (denied, expired,
+timeout, invalid ID token), 2 usage error.
+`;
+
+export async function run(args: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      flow: { type: "string" },
+      "no-browser": { type: "boolean", default: false },
+      out: { type: "string" },
+      timeout: { type: "string" },
+      format: { type: "string", default: "text" },
+    },
+  });
+  if (values.format !== "text" && values.format !== "json")
+    throw new UsageError("--format must be text or json");
+  if (values.flow !== undefined && values.flow !== "device" && values.flow !== "loopback") {
+    throw new UsageError("--flow must be device or loopback");
+  }
+  const timeoutSeconds = values.timeout === undefined ? undefined : Number(values.timeout);
+  if (timeoutSeconds !== undefined && !(Number.isFinite(timeoutSeconds) && timeoutSeconds > 0)) {
+    throw new UsageError("--timeout must be a positive number of seconds");
+  }
+  if (positionals.length !== 1) throw new UsageError("authorize needs exactly one DECLARATION file");
+  const { auth, from, baseDir } = await loadOAuthSetting(positionals[0] as string, io);
+  const out = values.out === undefined ? undefined : resolve(io.cwd, values.out);
+
+  const { resolveSecret, writePrivateFileAtomically } = await import("../../provider/declaration/secrets.js");
+  const clientSecret = auth.clientSecret
+    ? await resolveSecret(auth.clientSecret, { baseDir, env: io.env, field: "auth.clientSecret" })
+    : undefined;
+  const { authorize } = await import("../../provider/oauth/authorize.js");
+  const grant = await authorize(auth, {
+    ...(clientSecret !== undefined && { clientSecret }),
+    ...(values.flow !== undefined && { flow: values.flow as "device" | "loopback" }),
+    prompt: (prompt) => io.stderr.write(promptText(prompt, values["no-browser"] === true)),
+    noBrowser: values["no-browser"] === true,
+    ...(timeoutSeconds !== undefined && { timeoutMs: Math.round(timeoutSeconds * 1000) }),
+    ...(from !== undefined && { fromAddress: from }),
+    // A person is at this terminal: when the issuer blocks the device flow, offer the loopback flow.
+    fallbackToLoopback: io.stderr.isTTY === true,
+    onFallback: (reason) => io.stderr.write(`${reason}\nTrying the loopback flow instead.\n`),
+  });
+
+  if (out !== undefined) {
+    const stored = {
+      refreshToken: grant.refreshToken,
+      scope: grant.scope,
+      obtainedAt: grant.obtainedAt,
+      issuer: grant.issuer,
+      clientId: grant.clientId,
+      username: grant.username,
+      email: grant.email,
+      idTokenClaims: grant.idTokenClaims,
+    };
+    await writePrivateFileAtomically(out, `${JSON.stringify(stored, null, 2)}\n`);
+  }
+  const storedAs = values.out ?? null;
+  if (values.format === "json") {
+    writeJson(io, { username: grant.username, email: grant.email, scopes: grant.scope, stored: storedAs });
+    return 0;
+  }
+  io.stdout.write(
+    `Authorized as ${grant.username}${grant.email && grant.email !== grant.username ? ` (${grant.email})` : ""}\n` +
+      `Scopes: ${grant.scope.join(" ")}\n` +
+      (storedAs
+        ? `Grant stored in ${storedAs} (mode 0600): reference it as auth.refreshToken: { file: ${storedAs} }\n`
+        : ""),
+  );
+  if (!storedAs) io.stderr.write("The grant was not stored: run again with --out FILE to keep it.\n");
+  return 0;
+}
+
+/** The line(s) a person needs: the verification URI and the user code exactly as issued, or the URL. */
+export function promptText(prompt: AuthorizationPrompt, noBrowser: boolean): string {
+  if (prompt.kind === "device") {
+    return (
+      `To sign in, open ${prompt.verificationUri} and enter the code ${prompt.userCode}\n` +
+      (prompt.verificationUriComplete ? `(or open ${prompt.verificationUriComplete})\n` : "") +
+      `The code expires at ${prompt.expiresAt}.\n`
+    );
+  }
+  return `${noBrowser ? "Open this URL in a browser to sign in" : "Opening the browser to sign in; if it does not open, visit"}:\n${prompt.authorizationUrl}\n`;
+}
+
+async function loadOAuthSetting(
+  path: string,
+  io: CliIO,
+): Promise<{ auth: NormalizedOAuthAuth; from: string | undefined; baseDir: string }> {
+  const file = resolve(io.cwd, path);
+  const info = await stat(file).catch(() => undefined);
+  if (!info?.isFile()) throw new UsageError(`${path}: no such file`);
+  const [{ loadDeclarationFile }, { normalizeDeclaration }, { MailServerError }] = await Promise.all([
+    import("../../provider/declaration/load.js"),
+    import("../../provider/declaration/normalize.js"),
+    import("../../provider/errors.js"),
+  ]);
+  const loaded = await loadDeclarationFile(file);
+  if (!loaded.valid || !loaded.declaration) {
+    const errors = loaded.problems
+      .filter((problem) => problem.severity === "error")
+      .map((problem) => `  ${path}:${problem.line}:${problem.column} ${problem.message} (${problem.code})`);
+    throw new MailServerError("declaration-invalid", `${path} has errors:\n${errors.join("\n")}`, {
+      remedy: `Run \`mailserver validate ${path}\` and fix what it reports.`,
+    });
+  }
+  const declaration = normalizeDeclaration(loaded.declaration);
+  if (declaration.server !== "custom" || declaration.auth.method !== "oauth") {
+    throw new UsageError(`${path} does not use OAuth (auth.method: oauth): there is nothing to authorize`);
+  }
+  return { auth: declaration.auth, from: declaration.from.address, baseDir: dirname(file) };
 }

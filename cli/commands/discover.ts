@@ -1,8 +1,63 @@
-// Placeholder until the discover command lands; replaced by its issue's work.
-import { type CliIO, UsageError } from "../io.js";
+import { parseArgs } from "node:util";
+import { type CliIO, UsageError, writeJson } from "../io.js";
 
-export const usage = "Usage: mailserver discover (not available yet)\n";
+export const usage = `Usage: mailserver discover ISSUER_URL [--format text|json]
 
-export async function run(_args: string[], _io: CliIO): Promise<number> {
-  throw new UsageError("discover is not available yet");
+Fetches the OAuth issuer's configuration ("Fetch Configuration"): OpenID Connect Discovery, else
+RFC 8414 authorization server metadata. Plain http is accepted only for loopback hosts.
+
+Options:
+  --format text|json  endpoints for people (default), or one JSON document with the keys issuer,
+                      authorizationEndpoint, tokenEndpoint, deviceAuthorizationEndpoint,
+                      revocationEndpoint, userinfoEndpoint, jwksUri, scopesSupported,
+                      codeChallengeMethodsSupported, grantTypesSupported (null where absent)
+
+Exit codes: 0 discovered, 1 discovery failed (unreachable, timeout, not JSON, issuer mismatch), 2 usage error.
+`;
+
+const LABELS: Record<string, string> = {
+  issuer: "Issuer",
+  authorizationEndpoint: "Authorization endpoint",
+  tokenEndpoint: "Token endpoint",
+  deviceAuthorizationEndpoint: "Device authorization endpoint",
+  revocationEndpoint: "Revocation endpoint",
+  userinfoEndpoint: "Userinfo endpoint",
+  jwksUri: "JWKS URI",
+  scopesSupported: "Scopes supported",
+  codeChallengeMethodsSupported: "PKCE methods",
+  grantTypesSupported: "Grant types",
+};
+
+export async function run(args: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: { format: { type: "string", default: "text" } },
+  });
+  if (values.format !== "text" && values.format !== "json")
+    throw new UsageError("--format must be text or json");
+  if (positionals.length !== 1) throw new UsageError("discover needs exactly one ISSUER_URL");
+  const issuerUrl = positionals[0] as string;
+  let url: URL;
+  try {
+    url = new URL(issuerUrl);
+  } catch {
+    throw new UsageError(`${issuerUrl} is not a URL`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    throw new UsageError(`${issuerUrl} is not an http(s) URL`);
+
+  const { discoverIssuer } = await import("../../provider/oauth/discover.js");
+  const metadata = await discoverIssuer(issuerUrl);
+  if (values.format === "json") {
+    writeJson(io, metadata);
+    return 0;
+  }
+  const width = Math.max(...Object.values(LABELS).map((label) => label.length));
+  for (const [key, value] of Object.entries(metadata)) {
+    const shown = value === null ? "(none)" : Array.isArray(value) ? value.join(" ") : String(value);
+    io.stdout.write(`${`${LABELS[key] ?? key}:`.padEnd(width + 2)}${shown}\n`);
+  }
+  return 0;
 }
