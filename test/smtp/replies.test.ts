@@ -1,0 +1,120 @@
+// One test per known vendor reply: the table matches the reply as the vendor words it, and the
+// remedy reaches the user through a real session with the sandbox giving that reply.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { KNOWN_REPLIES, knownReply } from "../../provider/smtp/replies.js";
+import { sendTestEmail } from "../../provider/smtp/test-email.js";
+import { verifySmtp } from "../../provider/smtp/verify.js";
+import type { SandboxFaults } from "../../sandbox/smtp.js";
+import { type SmtpFixture, startSmtpFixture } from "../helpers/smtp-sandbox.js";
+
+/** Each entry as the vendor's server says it, and where in the session it says it. */
+const CASES: Array<{
+  enhanced: string;
+  vendor: "office365" | "gmail";
+  reply: string;
+  at: keyof Pick<SandboxFaults, "authReply" | "mailFromReply" | "dataReply">;
+  expected: { code: string; remedy: RegExp };
+}> = [
+  {
+    enhanced: "5.7.139",
+    vendor: "office365",
+    reply:
+      "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information.",
+    at: "authReply",
+    expected: {
+      code: "auth-rejected",
+      remedy: /Set-CASMailbox -Identity MAILBOX -SmtpClientAuthenticationDisabled \$false/,
+    },
+  },
+  {
+    enhanced: "5.7.3",
+    vendor: "office365",
+    reply: "535 5.7.3 Authentication unsuccessful [SN4PR0601CA0010.namprd06.prod.outlook.com]",
+    at: "authReply",
+    expected: { code: "auth-rejected", remedy: /Microsoft refused the login/ },
+  },
+  {
+    enhanced: "5.2.252",
+    vendor: "office365",
+    reply:
+      "554 5.2.252 SendAsDenied; sender@contoso.com not allowed to send as other@contoso.com; STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied",
+    at: "dataReply",
+    expected: { code: "send-failed", remedy: /Add-RecipientPermission .* -AccessRights SendAs/ },
+  },
+  {
+    enhanced: "5.7.57",
+    vendor: "office365",
+    reply: "530 5.7.57 Client not authenticated to send mail. [MN2PR0102CA0012.prod.outlook.com]",
+    at: "mailFromReply",
+    expected: { code: "send-failed", remedy: /SMTP AUTH must succeed before MAIL FROM/ },
+  },
+  {
+    enhanced: "5.7.8",
+    vendor: "gmail",
+    reply:
+      "535 5.7.8 Username and Password not accepted. For more information, go to https://support.google.com/mail/?p=BadCredentials",
+    at: "authReply",
+    expected: { code: "auth-rejected", remedy: /app password/ },
+  },
+  {
+    enhanced: "5.7.9",
+    vendor: "gmail",
+    reply:
+      "534 5.7.9 Application-specific password required. For more information, go to https://support.google.com/mail/?p=InvalidSecondFactor",
+    at: "authReply",
+    expected: { code: "auth-rejected", remedy: /application-specific password/ },
+  },
+  {
+    enhanced: "5.7.14",
+    vendor: "gmail",
+    reply:
+      "534 5.7.14 <https://accounts.google.com/signin/continue?sarp=1> Please log in via your web browser and then try again.",
+    at: "authReply",
+    expected: { code: "auth-rejected", remedy: /interactive sign-in/ },
+  },
+];
+
+let fx: SmtpFixture;
+beforeAll(async () => {
+  fx = await startSmtpFixture();
+});
+afterAll(() => fx.stop());
+beforeEach(() => fx.smtp.reset());
+
+describe("known vendor replies", () => {
+  it("has a case here for every entry of the table", () => {
+    expect(CASES.map((c) => c.enhanced).sort()).toEqual(KNOWN_REPLIES.map((r) => r.enhanced).sort());
+  });
+
+  for (const c of CASES) {
+    it(`${c.vendor} ${c.reply.slice(0, 11)}: matched and shown with its remedy`, async () => {
+      const entry = knownReply(c.reply, c.vendor);
+      expect(entry?.enhanced).toBe(c.enhanced);
+      expect(entry?.remedy).toMatch(c.expected.remedy);
+
+      const code = Number(c.reply.slice(0, 3));
+      fx.smtp.faults[c.at] = { code, message: c.reply.slice(4) };
+      const decl = fx.normalized({ preset: c.vendor });
+      const report =
+        c.at === "authReply"
+          ? await verifySmtp(decl, fx.credentials, { baseDir: fx.dir })
+          : await sendTestEmail(decl, fx.credentials, { baseDir: fx.dir });
+      expect(report.error).toMatchObject({ code: c.expected.code, smtpCode: code });
+      expect(report.error?.message).toContain(c.reply.slice(0, 30));
+      expect(report.error?.message).toMatch(c.expected.remedy);
+    });
+  }
+
+  it("gives a standard code's vendor remedy only to that vendor's declarations", () => {
+    const reply = "535 5.7.8 Error: authentication failed";
+    expect(knownReply(reply, "gmail")?.enhanced).toBe("5.7.8");
+    expect(knownReply(reply, "office365")).toBeUndefined();
+    expect(knownReply(reply, undefined)).toBeUndefined();
+    expect(knownReply("535 5.7.139 Authentication unsuccessful", undefined)?.vendor).toBe("office365");
+  });
+
+  it("does not take 5.7.3 for 5.7.139 or 5.7.30", () => {
+    expect(knownReply("535 5.7.30 Something else", "office365")).toBeUndefined();
+    expect(knownReply("535 5.7.139 Authentication unsuccessful", "office365")?.enhanced).toBe("5.7.139");
+  });
+});
