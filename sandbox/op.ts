@@ -121,6 +121,8 @@ export async function startSandboxOP(options: SandboxOPOptions = {}): Promise<Sa
       {
         client_id: clients.confidential.clientId,
         client_secret: clients.confidential.clientSecret,
+        // What Google and Microsoft accept too, and what the OAuth module sends.
+        token_endpoint_auth_method: "client_secret_post",
         application_type: "native",
         redirect_uris: [clients.native.redirectUri],
         grant_types: grantTypes,
