@@ -47,6 +47,13 @@ type Connection = SMTPConnection & { _ehloLines?: string[]; _socket: unknown };
 
 const DAY_MS = 86_400_000;
 
+/**
+ * The name our XOAUTH2 handler is registered under. Not "XOAUTH2": nodemailer's login() treats
+ * method XOAUTH2 without its own token generator as "pick any mechanism" and would send the access
+ * token as a PLAIN password; a custom method name runs exactly our handler, which speaks XOAUTH2.
+ */
+const XOAUTH2_HANDLER = "MAILSERVER-XOAUTH2";
+
 /** Reads smtp.tls.ca and adds it to the system's trust anchors (never replaces them). */
 export async function readTrustAnchors(
   decl: NormalizedCustomDeclaration,
@@ -155,7 +162,7 @@ export class SmtpSession {
     const ca = await readTrustAnchors(decl, options.baseDir);
     const connection = new SMTPConnection({
       ...smtpConnectionOptions(decl, ca, options.clientName),
-      customAuth: { XOAUTH2: authenticateXOAuth2 },
+      customAuth: { [XOAUTH2_HANDLER]: authenticateXOAuth2 },
     }) as Connection;
     let failure: Error | undefined;
     // An 'error' without a listener would crash the process: every error is kept and reported.
@@ -199,8 +206,9 @@ export class SmtpSession {
       );
     }
     const pass = credentials.method === "basic" ? credentials.password : credentials.accessToken;
+    const method = mechanism === "XOAUTH2" ? XOAUTH2_HANDLER : mechanism;
     await this.step("auth", credentials.username, (done) =>
-      this.connection.login({ method: mechanism, user: credentials.username, pass }, (error) => done(error)),
+      this.connection.login({ method, user: credentials.username, pass }, (error) => done(error)),
     );
     return credentials.username;
   }
