@@ -5,6 +5,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import type { ReportError, VerifyReport } from "../../provider/smtp/verify.js";
 import { createThrowawayCA } from "../../sandbox/ca.js";
 import { type SandboxSmtp, startSandboxSmtp, startSilentServer } from "../../sandbox/smtp.js";
 import { type CliRun, runCli } from "../helpers/cli.js";
@@ -28,9 +29,8 @@ async function declarationFile(overrides: DeclarationOverrides = {}): Promise<st
 async function verifyJson(
   overrides: DeclarationOverrides = {},
   env = fx.env,
-): Promise<CliRun & { report: any }> {
+): Promise<CliRun & { report: VerifyReport & { error: ReportError } }> {
   const run = await runCli(["verify", await declarationFile(overrides), "--format", "json"], { env });
-  if (process.env.SHOW) console.log(run.stdout, run.stderr);
   return { ...run, report: JSON.parse(run.stdout) };
 }
 
