@@ -21,7 +21,7 @@ export type FakeReply = { status?: number; json?: unknown; html?: string; header
 export interface FakeIssuerOptions {
   /** The path of the issuer below the origin ("" or "/common/v2.0"). */
   issuerPath?: string;
-  /** The issuer published in discovery (default: the real URL); may hold `{tenantid}`. */
+  /** The issuer published in discovery (default: the URL it is reached at); may hold `{tenantid}`. */
   publishedIssuer?: (base: string) => string;
   /** Replaces the discovery document; return a FakeReply for HTML or errors. */
   discovery?: (base: string, defaults: Record<string, unknown>) => FakeReply;
@@ -58,8 +58,8 @@ export async function startFakeIssuer(options: FakeIssuerOptions = {}): Promise<
   const issuerPath = options.issuerPath ?? "";
   const issuer = `${base}${issuerPath}`;
   const origin = options.endpointOrigin ?? base;
-  const published =
-    options.publishedIssuer?.(options.endpointOrigin ? `${origin}${issuerPath}` : issuer) ?? issuer;
+  const apparent = options.endpointOrigin ? `${origin}${issuerPath}` : issuer;
+  const published = options.publishedIssuer?.(apparent) ?? apparent;
 
   const fake: FakeIssuer = {
     base,
