@@ -31,7 +31,10 @@ async function steps(): Promise<LifecycleSteps> {
   return stepsOverride ?? defaultSteps();
 }
 
-export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<dynamic.CheckResult> {
+export async function check(
+  _olds: Record<string, unknown>,
+  news: Record<string, unknown>,
+): Promise<dynamic.CheckResult> {
   return guard("check", news, async () => {
     const report = checkInputs(news);
     const name = String(news.name ?? "mail server");
@@ -101,9 +104,13 @@ async function deleteResource(_id: string, props: Record<string, unknown>): Prom
     await deleteMailServer(upgradeState(props), { steps: await steps() });
   });
 }
+
 export { deleteResource as delete };
 
-async function apply(inputs: Record<string, unknown>, previous: MailServerState | undefined): Promise<MailServerState> {
+async function apply(
+  inputs: Record<string, unknown>,
+  previous: MailServerState | undefined,
+): Promise<MailServerState> {
   return applyMailServer(inputs, previous, { steps: await steps() });
 }
 
@@ -139,12 +146,15 @@ async function guard<T>(step: string, props: Record<string, unknown>, run: () =>
     const failure = error instanceof ApplyFailure ? error.failure : error;
     const name = String(splitInputs(props).declaration.name ?? "mail server");
     const message = describe(failure);
-    throw new ProviderFailure(message.startsWith(`${name}:`) ? message : `${name}: ${step} failed: ${message}`);
+    throw new ProviderFailure(
+      message.startsWith(`${name}:`) ? message : `${name}: ${step} failed: ${message}`,
+    );
   }
 }
 
 function describe(error: unknown): string {
   if (isMailServerError(error)) return error.describe();
-  if (error instanceof TypeError || error instanceof RangeError) return `${error.message} (internal: a bug in pulumi-mailserver)`;
+  if (error instanceof TypeError || error instanceof RangeError)
+    return `${error.message} (internal: a bug in pulumi-mailserver)`;
   return error instanceof Error ? error.message : String(error);
 }

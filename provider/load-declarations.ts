@@ -22,7 +22,8 @@ export interface FolderDeclaration {
 
 const DECLARATION_FILE = /\.(ya?ml|json)$/i;
 /** Other tools' files that live next to declarations. */
-const NOT_DECLARATIONS = /^(Pulumi(\.[^.]+)?\.ya?ml|package(-lock)?\.json|tsconfig(\.[^.]+)?\.json|biome\.json)$/;
+const NOT_DECLARATIONS =
+  /^(Pulumi(\.[^.]+)?\.ya?ml|package(-lock)?\.json|tsconfig(\.[^.]+)?\.json|biome\.json)$/;
 
 /**
  * Reads every *.yaml, *.yml and *.json declaration under `folder` (recursively, skipping
@@ -66,7 +67,10 @@ export async function loadDeclarations(folder: string): Promise<FolderDeclaratio
     byName.set(declaration.name, file);
   }
   if (errors.length > 0) {
-    throw new MailServerError("declaration-invalid", `invalid declarations in ${folder}:\n  ${errors.join("\n  ")}`);
+    throw new MailServerError(
+      "declaration-invalid",
+      `invalid declarations in ${folder}:\n  ${errors.join("\n  ")}`,
+    );
   }
   return loaded;
 }

@@ -27,7 +27,9 @@ export type SecretInput = SecretReference | pulumi.Input<string>;
 
 type WithSecretInputs<T, K extends keyof T> = Omit<T, K> & { [P in K]?: SecretInput };
 
-export type BasicAuthenticationArgs = WithSecretInputs<BasicAuthentication, "password"> & { password: SecretInput };
+export type BasicAuthenticationArgs = WithSecretInputs<BasicAuthentication, "password"> & {
+  password: SecretInput;
+};
 export type OAuthAuthenticationArgs = WithSecretInputs<OAuthAuthentication, "clientSecret" | "refreshToken">;
 
 /**
@@ -120,7 +122,9 @@ export class MailServer extends pulumi.dynamic.Resource {
       },
       {
         ...resourceOptions,
-        additionalSecretOutputs: [...new Set([...(resourceOptions.additionalSecretOutputs ?? []), ...SECRET_OUTPUT_KEYS])],
+        additionalSecretOutputs: [
+          ...new Set([...(resourceOptions.additionalSecretOutputs ?? []), ...SECRET_OUTPUT_KEYS]),
+        ],
         ...(hooks && { hooks: mergeHooks(resourceOptions.hooks, hooks) }),
       },
       "mailserver",
@@ -148,7 +152,11 @@ export class MailServer extends pulumi.dynamic.Resource {
   }
 
   /** Declares a MailServer from an already validated declaration whose `file` references are relative to `baseDir`. */
-  static fromDeclaration(declaration: MailServerDeclaration, baseDir: string, opts?: MailServerOptions): MailServer {
+  static fromDeclaration(
+    declaration: MailServerDeclaration,
+    baseDir: string,
+    opts?: MailServerOptions,
+  ): MailServer {
     return new MailServer(declaration.name, { ...(declaration as MailServerArgs), baseDir }, opts);
   }
 }

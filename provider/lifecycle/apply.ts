@@ -71,7 +71,12 @@ export async function applyMailServer(
     password = await secret(normalized.auth.password, "auth.password");
     credentials = { method: "basic", username: normalized.auth.username, password };
   } else {
-    oauth = await oauthFacts(normalized, normalized.auth, previous, { ...options, absoluteBase, config, secret });
+    oauth = await oauthFacts(normalized, normalized.auth, previous, {
+      ...options,
+      absoluteBase,
+      config,
+      secret,
+    });
     credentials = { method: "oauth", username: oauth.username, accessToken: oauth.accessToken };
   }
 
@@ -108,7 +113,12 @@ export async function applyMailServer(
     };
     state.transport = transportOf(normalized, state, absoluteBase);
     if (normalized.testEmail?.required) {
-      const sent = await options.steps.sendTestEmail(normalized, credentials, absoluteBase, state.fromAddress);
+      const sent = await options.steps.sendTestEmail(
+        normalized,
+        credentials,
+        absoluteBase,
+        state.fromAddress,
+      );
       if (!sent.ok) {
         throw new MailServerError(
           errorCode(sent.error?.code, "send-failed"),
@@ -116,7 +126,11 @@ export async function applyMailServer(
           { field: "testEmail" },
         );
       }
-      state.lastTestEmail = { ok: true, at: now().toISOString(), ...(sent.messageId && { messageId: sent.messageId }) };
+      state.lastTestEmail = {
+        ok: true,
+        at: now().toISOString(),
+        ...(sent.messageId && { messageId: sent.messageId }),
+      };
       log(`${normalized.name}: test email ${sent.messageId ?? ""} accepted for ${sent.accepted.join(", ")}`);
     }
     log(`${normalized.name}: verified ${state.host}:${state.port} (${state.protocol}) as ${state.username}`);
@@ -149,7 +163,9 @@ async function oauthFacts(
     secret: (ref: Parameters<typeof resolveSecret>[0], field: string) => Promise<string>;
   },
 ): Promise<OAuthFacts> {
-  const clientSecret = auth.clientSecret ? await context.secret(auth.clientSecret, "auth.clientSecret") : undefined;
+  const clientSecret = auth.clientSecret
+    ? await context.secret(auth.clientSecret, "auth.clientSecret")
+    : undefined;
   const endpoints = await context.steps.resolveEndpoints(auth);
   const grant = await obtainGrant(context.steps, {
     name: declaration.name,
@@ -172,9 +188,13 @@ async function oauthFacts(
         }),
       };
   if (!identity.username) {
-    throw new MailServerError("username-missing", `${declaration.name}: no SMTP username: the grant's ID token carries no email`, {
-      field: "auth.username",
-    });
+    throw new MailServerError(
+      "username-missing",
+      `${declaration.name}: no SMTP username: the grant's ID token carries no email`,
+      {
+        field: "auth.username",
+      },
+    );
   }
   return {
     endpoints,
@@ -190,7 +210,11 @@ async function oauthFacts(
   };
 }
 
-function smtpFacts(declaration: NormalizedCustomDeclaration, report: VerifyReport, at: string): Partial<MailServerState> {
+function smtpFacts(
+  declaration: NormalizedCustomDeclaration,
+  report: VerifyReport,
+  at: string,
+): Partial<MailServerState> {
   return {
     host: declaration.smtp.host,
     port: declaration.smtp.port,

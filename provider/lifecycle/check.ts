@@ -28,7 +28,9 @@ export function checkInputs(news: Record<string, unknown>): CheckReport {
   const { declaration } = splitInputs(news);
   const unknownPaths = findUnknowns(declaration, "");
   const underUnknown = (path: string) =>
-    unknownPaths.some((unknown) => path === unknown || path.startsWith(`${unknown}/`) || unknown.startsWith(`${path}/`));
+    unknownPaths.some(
+      (unknown) => path === unknown || path.startsWith(`${unknown}/`) || unknown.startsWith(`${path}/`),
+    );
   const { problems } = validateDeclarationValue(declaration, String(declaration.name ?? "(inputs)"));
   const relevant = problems.filter((problem) => !underUnknown(problem.path));
   const failures = relevant
@@ -39,7 +41,9 @@ export function checkInputs(news: Record<string, unknown>): CheckReport {
     }));
   const warnings = relevant
     .filter((problem) => problem.severity === "warning")
-    .map((problem) => `${propertyPath(problem.path) || "(declaration)"}: ${problem.message} [${problem.code}]`);
+    .map(
+      (problem) => `${propertyPath(problem.path) || "(declaration)"}: ${problem.message} [${problem.code}]`,
+    );
   return { inputs: news, failures, warnings };
 }
 

@@ -4,7 +4,7 @@
  * never blocks the delete (the grant would otherwise outlive a setting nobody can delete).
  * @see https://www.rfc-editor.org/rfc/rfc7009
  */
-import { type MailServerDeclaration } from "../declaration/generated/declaration.js";
+import type { MailServerDeclaration } from "../declaration/generated/declaration.js";
 import { normalizeDeclaration } from "../declaration/normalize.js";
 import type { MailServerState } from "./state.js";
 import { splitInputs } from "./state.js";
@@ -21,7 +21,10 @@ export interface DeleteReport {
   reason?: string;
 }
 
-export async function deleteMailServer(state: MailServerState, options: DeleteOptions): Promise<DeleteReport> {
+export async function deleteMailServer(
+  state: MailServerState,
+  options: DeleteOptions,
+): Promise<DeleteReport> {
   const log = options.log ?? ((line: string) => console.log(line));
   const warn = options.warn ?? ((line: string) => console.warn(line));
   const { declaration } = splitInputs(state as unknown as Record<string, unknown>);
@@ -37,14 +40,24 @@ export async function deleteMailServer(state: MailServerState, options: DeleteOp
         refreshToken: state.refreshToken,
         ...(state.clientSecret !== undefined && { clientSecret: state.clientSecret }),
       });
-      report = { revoked: revocation.revoked, ...(revocation.reason !== undefined && { reason: revocation.reason }) };
-      if (!revocation.revoked) warn(`${name}: the grant was not revoked (${revocation.reason ?? "no reason given"}): revoke it in the provider's account settings`);
+      report = {
+        revoked: revocation.revoked,
+        ...(revocation.reason !== undefined && { reason: revocation.reason }),
+      };
+      if (!revocation.revoked)
+        warn(
+          `${name}: the grant was not revoked (${revocation.reason ?? "no reason given"}): revoke it in the provider's account settings`,
+        );
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       report = { revoked: false, reason: message };
-      warn(`${name}: revoking the grant failed (${message}); the setting is deleted anyway: revoke the grant in the provider's account settings`);
+      warn(
+        `${name}: revoking the grant failed (${message}); the setting is deleted anyway: revoke the grant in the provider's account settings`,
+      );
     }
   }
-  log(`${name}: deleted; the identity service goes back to its built-in mail server${report.revoked ? " (grant revoked)" : ""}`);
+  log(
+    `${name}: deleted; the identity service goes back to its built-in mail server${report.revoked ? " (grant revoked)" : ""}`,
+  );
   return report;
 }

@@ -38,10 +38,17 @@ export async function sendDeployTestEmail(
   }
   const credentials =
     normalized.auth.method === "basic"
-      ? { method: "basic" as const, username: state.username ?? normalized.auth.username, password: state.password ?? "" }
+      ? {
+          method: "basic" as const,
+          username: state.username ?? normalized.auth.username,
+          password: state.password ?? "",
+        }
       : { method: "oauth" as const, username: state.username ?? "", accessToken: state.accessToken ?? "" };
   const steps = options.steps ?? (await defaultSteps());
-  const baseDir = resolve(options.cwd ?? process.cwd(), typeof state.baseDir === "string" ? state.baseDir : ".");
+  const baseDir = resolve(
+    options.cwd ?? process.cwd(),
+    typeof state.baseDir === "string" ? state.baseDir : ".",
+  );
   const report = await steps.sendTestEmail(normalized, credentials, baseDir, state.fromAddress);
   if (!report.ok) {
     throw new MailServerError(
@@ -63,7 +70,12 @@ async function plainValues(outputs: Record<string, unknown>): Promise<Record<str
 
 function plainValue(value: unknown): Promise<unknown> {
   const output = value as { apply?: (f: (v: unknown) => unknown) => unknown } | null;
-  if (output && typeof output === "object" && typeof output.apply === "function" && "__pulumiOutput" in output) {
+  if (
+    output &&
+    typeof output === "object" &&
+    typeof output.apply === "function" &&
+    "__pulumiOutput" in output
+  ) {
     return new Promise((done) => {
       output.apply?.((inner) => {
         done(inner);

@@ -49,7 +49,8 @@ export function diffMailServer(olds: Record<string, unknown>, news: Record<strin
       return;
     }
     if (isObject(a) && isObject(b)) {
-      for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) walk(a[key], b[key], path ? `${path}.${key}` : key);
+      for (const key of new Set([...Object.keys(a), ...Object.keys(b)]))
+        walk(a[key], b[key], path ? `${path}.${key}` : key);
       return;
     }
     if (path === "auth.scopes" && isScopes(a) && isScopes(b)) {
@@ -71,7 +72,11 @@ export function diffMailServer(olds: Record<string, unknown>, news: Record<strin
   const method = after.declaration.auth && (after.declaration.auth as Record<string, unknown>).method;
   const grantRenewal =
     method === "oauth"
-      ? changed.filter((path) => path === "drift.grant-revoked" || GRANT_FIELDS.some((field) => path === field || path.startsWith(`${field}.`)))
+      ? changed.filter(
+          (path) =>
+            path === "drift.grant-revoked" ||
+            GRANT_FIELDS.some((field) => path === field || path.startsWith(`${field}.`)),
+        )
       : [];
   const replaces = changed.includes("name") ? ["name"] : [];
   return { changes: changed.length > 0, changed, grantRenewal, replaces, oauth: method === "oauth", unknown };
@@ -82,9 +87,12 @@ export function describeDiff(name: string, diff: MailServerDiff): string | undef
   if (!diff.changes) return undefined;
   const fields = diff.changed.map((path) => (path === "secretValues" ? "a secret value" : path)).join(", ");
   const parts = [`${name}: changes ${fields}`];
-  if (diff.replaces.length > 0) parts.push("the name changed: the setting is replaced (created anew, the old one deleted)");
+  if (diff.replaces.length > 0)
+    parts.push("the name changed: the setting is replaced (created anew, the old one deleted)");
   if (diff.grantRenewal.length > 0) {
-    parts.push(`grant renewal needed (${diff.grantRenewal.join(", ")} changed): someone must authorize again`);
+    parts.push(
+      `grant renewal needed (${diff.grantRenewal.join(", ")} changed): someone must authorize again`,
+    );
   } else if (diff.oauth) {
     parts.push("the stored grant is kept");
   }
@@ -96,7 +104,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function isScopes(value: unknown): value is string | string[] {
-  return typeof value === "string" || (Array.isArray(value) && value.every((scope) => typeof scope === "string"));
+  return (
+    typeof value === "string" || (Array.isArray(value) && value.every((scope) => typeof scope === "string"))
+  );
 }
 
 function sorted(record: Record<string, string>): [string, string][] {

@@ -53,7 +53,10 @@ export async function declaredRefreshToken(options: ObtainGrantOptions): Promise
   });
 }
 
-export async function obtainGrant(steps: LifecycleSteps, options: ObtainGrantOptions): Promise<UsableGrant & { declaredDigest?: string }> {
+export async function obtainGrant(
+  steps: LifecycleSteps,
+  options: ObtainGrantOptions,
+): Promise<UsableGrant & { declaredDigest?: string }> {
   const { auth, previous, name } = options;
   const now = options.now ?? (() => new Date());
   const declared = await declaredRefreshToken(options);
@@ -83,11 +86,14 @@ export async function obtainGrant(steps: LifecycleSteps, options: ObtainGrantOpt
         ...(refreshed.idTokenClaims && { idTokenClaims: refreshed.idTokenClaims }),
         source: candidate.source,
         changed: refreshToken !== previous?.refreshToken,
-        ...(written ? { declaredDigest: digestOf(refreshToken) } : declaredDigest !== undefined && { declaredDigest }),
+        ...(written
+          ? { declaredDigest: digestOf(refreshToken) }
+          : declaredDigest !== undefined && { declaredDigest }),
       };
     } catch (error) {
       // Only a dead grant moves on to the next candidate; a network failure is reported as is.
-      if (!isMailServerError(error) || !["grant-invalid", "token-refresh-failed"].includes(error.code)) throw error;
+      if (!isMailServerError(error) || !["grant-invalid", "token-refresh-failed"].includes(error.code))
+        throw error;
       lastFailure = error;
     }
   }
@@ -124,7 +130,9 @@ export async function obtainGrant(steps: LifecycleSteps, options: ObtainGrantOpt
     ...(grant.idTokenClaims && { idTokenClaims: grant.idTokenClaims }),
     source: "authorized",
     changed: true,
-    ...(written ? { declaredDigest: digestOf(grant.refreshToken) } : declaredDigest !== undefined && { declaredDigest }),
+    ...(written
+      ? { declaredDigest: digestOf(grant.refreshToken) }
+      : declaredDigest !== undefined && { declaredDigest }),
   };
 }
 

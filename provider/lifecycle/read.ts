@@ -9,9 +9,9 @@
  * create (resolveEndpoints, refreshGrant, verifySmtp) directly.
  */
 import { resolve } from "node:path";
+import type { MailServerDeclaration } from "../declaration/generated/declaration.js";
 import { normalizeDeclaration } from "../declaration/normalize.js";
 import { storeRotatedRefreshToken } from "../declaration/secrets.js";
-import type { MailServerDeclaration } from "../declaration/generated/declaration.js";
 import { isMailServerError } from "../errors.js";
 import { digestOf } from "./grant.js";
 import { inputsOf, type MailServerState, splitInputs } from "./state.js";
@@ -73,7 +73,12 @@ export async function readMailServer(
       }
       next.endpoints = JSON.parse(JSON.stringify(observed));
     } catch (error) {
-      findings.push({ code: "issuer-unreachable", severity: "error", field: "auth.issuer", message: messageOf(error) });
+      findings.push({
+        code: "issuer-unreachable",
+        severity: "error",
+        field: "auth.issuer",
+        message: messageOf(error),
+      });
     }
     if (state.refreshToken) {
       try {
@@ -84,20 +89,29 @@ export async function readMailServer(
         accessToken = refreshed.accessToken;
         if (refreshed.rotated && refreshed.refreshToken !== state.refreshToken) {
           next.refreshToken = refreshed.refreshToken;
-          if (auth.refreshToken && (await storeRotatedRefreshToken(auth.refreshToken, refreshed.refreshToken, absoluteBase))) {
+          if (
+            auth.refreshToken &&
+            (await storeRotatedRefreshToken(auth.refreshToken, refreshed.refreshToken, absoluteBase))
+          ) {
             next.declaredGrantDigest = digestOf(refreshed.refreshToken);
           }
           if (next.transport && typeof next.transport.auth === "object") {
-            next.transport = { ...next.transport, auth: { ...(next.transport.auth as object), refreshToken: refreshed.refreshToken } };
+            next.transport = {
+              ...next.transport,
+              auth: { ...(next.transport.auth as object), refreshToken: refreshed.refreshToken },
+            };
           }
         }
       } catch (error) {
-        const revoked = isMailServerError(error) && ["grant-invalid", "token-refresh-failed"].includes(error.code);
+        const revoked =
+          isMailServerError(error) && ["grant-invalid", "token-refresh-failed"].includes(error.code);
         findings.push({
           code: revoked ? "grant-revoked" : "issuer-unreachable",
           severity: "error",
           field: "auth.refreshToken",
-          message: revoked ? "the stored grant no longer refreshes (invalid_grant): authorize again" : messageOf(error),
+          message: revoked
+            ? "the stored grant no longer refreshes (invalid_grant): authorize again"
+            : messageOf(error),
         });
       }
     }
@@ -127,14 +141,27 @@ export async function readMailServer(
     if (!report.ok) {
       const code = report.error?.code;
       findings.push({
-        code: code === "starttls-unavailable" ? "starttls-missing" : code === "auth-rejected" ? "auth-rejected" : "smtp-unreachable",
+        code:
+          code === "starttls-unavailable"
+            ? "starttls-missing"
+            : code === "auth-rejected"
+              ? "auth-rejected"
+              : "smtp-unreachable",
         severity: "error",
         message: report.error?.message ?? "SMTP verification failed",
       });
     }
     const fingerprint = report.tls?.fingerprint256 ?? undefined;
-    if (fingerprint && state.certificate?.fingerprint256 && fingerprint !== state.certificate.fingerprint256) {
-      findings.push({ code: "cert-changed", severity: "warning", message: "the SMTP server presents another certificate" });
+    if (
+      fingerprint &&
+      state.certificate?.fingerprint256 &&
+      fingerprint !== state.certificate.fingerprint256
+    ) {
+      findings.push({
+        code: "cert-changed",
+        severity: "warning",
+        message: "the SMTP server presents another certificate",
+      });
     }
     if (report.tls?.fingerprint256) {
       next.certificate = {
@@ -146,12 +173,18 @@ export async function readMailServer(
     }
     const daysLeft = report.tls?.daysLeft;
     if (typeof daysLeft === "number" && daysLeft < (options.certWarnDays ?? 21)) {
-      findings.push({ code: "cert-expiring", severity: "warning", message: `the certificate expires in ${daysLeft} days` });
+      findings.push({
+        code: "cert-expiring",
+        severity: "warning",
+        message: `the certificate expires in ${daysLeft} days`,
+      });
     }
   }
   const errors = findings.filter((finding) => finding.severity === "error");
   for (const finding of findings) {
-    (options.log ?? console.log)(`${normalized.name}: ${finding.severity} ${finding.code}: ${finding.message}`);
+    (options.log ?? console.log)(
+      `${normalized.name}: ${finding.severity} ${finding.code}: ${finding.message}`,
+    );
   }
   const props = { ...next, drift: errors } as MailServerState & { drift: DriftFinding[] };
   if (errors.length === 0) delete (props as { drift?: unknown }).drift;

@@ -2,20 +2,16 @@
  * The real OAuth and SMTP steps, adapted to the lifecycle's port (./steps.ts). Loaded only by
  * create/read/update/delete, so check and diff never load openid-client or nodemailer.
  */
-import type { NormalizedOAuthAuth } from "../declaration/normalize.js";
-import { MailServerError } from "../errors.js";
+import { type AuthorizationPrompt, authorize } from "../oauth/authorize.js";
 import { resolveEndpoints } from "../oauth/discover.js";
 import { identityFromClaims } from "../oauth/id-token.js";
 import { refreshGrant, revokeGrant } from "../oauth/tokens.js";
 import { sendTestEmail } from "../smtp/test-email.js";
 import { verifySmtp } from "../smtp/verify.js";
-import type { Grant, LifecycleSteps } from "./steps.js";
+import type { LifecycleSteps } from "./steps.js";
 
 /** A prompt from the OAuth module: the device code, or the loopback authorization URL. */
-export type FlowPrompt =
-  | { kind: "device"; verificationUri: string; verificationUriComplete?: string; userCode: string; expiresAt?: string }
-  | { kind: "loopback"; authorizationUrl: string; redirectUri?: string }
-  | string;
+export type FlowPrompt = AuthorizationPrompt | string;
 
 /** One line for a person: the verification URI and the user code exactly as issued, or the full URL. */
 export function promptLine(prompt: FlowPrompt): string {
@@ -28,22 +24,6 @@ export function promptLine(prompt: FlowPrompt): string {
   return `open this URL in a browser on this machine to sign in: ${prompt.authorizationUrl}`;
 }
 
-type AuthorizeFunction = (
-  auth: NormalizedOAuthAuth,
-  options: { clientSecret?: string; prompt: (prompt: FlowPrompt) => void; noBrowser?: boolean; timeoutMs?: number },
-) => Promise<Grant>;
-
-/** The OAuth module's authorize(), loaded when a grant must be made. */
-async function loadAuthorize(): Promise<AuthorizeFunction> {
-  // The OAuth module's public entry; the specifier is a variable so this compiles before it lands.
-  const entry = "../oauth/index.js";
-  const module = (await import(entry)) as { authorize?: AuthorizeFunction };
-  if (typeof module.authorize !== "function") {
-    throw new MailServerError("internal", "the OAuth module has no authorize() function");
-  }
-  return module.authorize;
-}
-
 export function realSteps(): LifecycleSteps {
   return {
     resolveEndpoints: async (auth) => {
@@ -52,15 +32,17 @@ export function realSteps(): LifecycleSteps {
         ...(metadata.issuer && { issuer: metadata.issuer }),
         ...(metadata.authorizationEndpoint && { authorizationEndpoint: metadata.authorizationEndpoint }),
         ...(metadata.tokenEndpoint && { tokenEndpoint: metadata.tokenEndpoint }),
-        ...(metadata.deviceAuthorizationEndpoint && { deviceAuthorizationEndpoint: metadata.deviceAuthorizationEndpoint }),
+        ...(metadata.deviceAuthorizationEndpoint && {
+          deviceAuthorizationEndpoint: metadata.deviceAuthorizationEndpoint,
+        }),
         ...(metadata.revocationEndpoint && { revocationEndpoint: metadata.revocationEndpoint }),
       };
     },
     authorize: async (auth, options) => {
-      const authorize = await loadAuthorize();
       return authorize(auth, {
         ...(options.clientSecret !== undefined && { clientSecret: options.clientSecret }),
-        prompt: (prompt) => options.prompt(promptLine(prompt)),
+        prompt: (prompt: AuthorizationPrompt) => options.prompt(promptLine(prompt)),
+        ...(options.fromAddress !== undefined && { fromAddress: options.fromAddress }),
         noBrowser: options.noBrowser ?? true,
         ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
       });
@@ -69,7 +51,10 @@ export function realSteps(): LifecycleSteps {
     revokeGrant: (auth, options) => revokeGrant(auth, options),
     identityFromClaims: (claims, auth, from) => {
       const identity = identityFromClaims(claims, auth, from?.address);
-      return { username: identity.username, ...(identity.fromAddress && { fromAddress: identity.fromAddress }) };
+      return {
+        username: identity.username,
+        ...(identity.fromAddress && { fromAddress: identity.fromAddress }),
+      };
     },
     verifySmtp: (declaration, credentials, baseDir) =>
       verifySmtp(declaration, toSessionCredentials(credentials), { baseDir }),
@@ -85,5 +70,9 @@ function toSessionCredentials(credentials: Parameters<LifecycleSteps["verifySmtp
   if (credentials.method === "basic") {
     return { method: "basic" as const, username: credentials.username, password: credentials.password ?? "" };
   }
-  return { method: "oauth" as const, username: credentials.username, accessToken: credentials.accessToken ?? "" };
+  return {
+    method: "oauth" as const,
+    username: credentials.username,
+    accessToken: credentials.accessToken ?? "",
+  };
 }

@@ -25,7 +25,14 @@ export const DECLARATION_KEYS = [
 export const RESERVED_INPUT_KEYS = ["__provider", "baseDir", "secretValues"] as const;
 
 /** Outputs that are always Pulumi secrets (see MailServer's additionalSecretOutputs). */
-export const SECRET_OUTPUT_KEYS = ["refreshToken", "accessToken", "password", "clientSecret", "transport", "secretValues"] as const;
+export const SECRET_OUTPUT_KEYS = [
+  "refreshToken",
+  "accessToken",
+  "password",
+  "clientSecret",
+  "transport",
+  "secretValues",
+] as const;
 
 /** Prefix of the `{ config }` reference that stands for a secret given inline (`pulumi.secret(...)`). */
 export const INLINE_SECRET_PREFIX = "inline:";
@@ -80,7 +87,12 @@ export interface MailServerState extends MailServerInputs {
   testEmail?: MailServerDeclaration["testEmail"];
   /** What the last refresh found out of line with the declaration; a non-empty list makes the next diff an update. */
   drift?: { code: string; severity: "error" | "warning"; message: string; field?: string }[];
-  lastTestEmail?: { ok: boolean; at: string; messageId?: string; error?: { code: string; message: string } | null };
+  lastTestEmail?: {
+    ok: boolean;
+    at: string;
+    messageId?: string;
+    error?: { code: string; message: string } | null;
+  };
   /** Secrets (additionalSecretOutputs). */
   refreshToken?: string;
   /** The access token of the last create/update, for the post-deploy hook (so it never spends the refresh token). */

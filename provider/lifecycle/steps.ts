@@ -21,7 +21,7 @@ export interface Grant {
   issuer?: string;
   clientId?: string;
   username?: string;
-  email?: string;
+  email?: string | null;
   idTokenClaims?: Record<string, unknown>;
 }
 
@@ -75,9 +75,18 @@ export interface LifecycleSteps {
   resolveEndpoints(auth: NormalizedOAuthAuth): Promise<Endpoints>;
   authorize(
     auth: NormalizedOAuthAuth,
-    options: { clientSecret?: string; prompt: (line: string) => void; noBrowser?: boolean; timeoutMs?: number },
+    options: {
+      clientSecret?: string;
+      prompt: (line: string) => void;
+      noBrowser?: boolean;
+      timeoutMs?: number;
+      fromAddress?: string;
+    },
   ): Promise<Grant>;
-  refreshGrant(auth: NormalizedOAuthAuth, options: { refreshToken: string; clientSecret?: string }): Promise<RefreshedGrant>;
+  refreshGrant(
+    auth: NormalizedOAuthAuth,
+    options: { refreshToken: string; clientSecret?: string },
+  ): Promise<RefreshedGrant>;
   revokeGrant(
     auth: NormalizedOAuthAuth,
     options: { refreshToken: string; clientSecret?: string },
@@ -88,7 +97,11 @@ export interface LifecycleSteps {
     auth: NormalizedOAuthAuth,
     from?: { address?: string },
   ): { username: string; fromAddress?: string };
-  verifySmtp(declaration: NormalizedCustomDeclaration, credentials: SmtpCredentials, baseDir: string): Promise<VerifyReport>;
+  verifySmtp(
+    declaration: NormalizedCustomDeclaration,
+    credentials: SmtpCredentials,
+    baseDir: string,
+  ): Promise<VerifyReport>;
   sendTestEmail(
     declaration: NormalizedCustomDeclaration,
     credentials: SmtpCredentials,

@@ -37,7 +37,11 @@ export async function startEngineServer(): Promise<EngineServer> {
   let root = "";
   const handlers = {
     log(call: Call, callback: Callback) {
-      logs.push({ severity: call.request.getSeverity(), message: call.request.getMessage(), urn: call.request.getUrn() });
+      logs.push({
+        severity: call.request.getSeverity(),
+        message: call.request.getMessage(),
+        urn: call.request.getUrn(),
+      });
       callback(null, new emptyProto.Empty());
     },
     getRootResource(_call: unknown, callback: Callback) {
@@ -56,7 +60,10 @@ export async function startEngineServer(): Promise<EngineServer> {
       callback(null, new engineProto.RequirePulumiVersionResponse());
     },
   };
-  server.addService(engineGrpc.EngineService, handlers as unknown as import("@grpc/grpc-js").UntypedServiceImplementation);
+  server.addService(
+    engineGrpc.EngineService,
+    handlers as unknown as import("@grpc/grpc-js").UntypedServiceImplementation,
+  );
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, bound) =>
       error ? reject(error) : resolve(bound),

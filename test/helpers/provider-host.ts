@@ -14,6 +14,7 @@ const pulumiRequire = createRequire(pulumiPackageJson);
 const providerGrpc = pulumiRequire("./proto/provider_grpc_pb.js");
 const providerProto = pulumiRequire("./proto/provider_pb.js");
 const structProto = pulumiRequire("google-protobuf/google/protobuf/struct_pb.js");
+const statusProto = pulumiRequire("./proto/status_pb.js");
 export const HOST_ENTRY = pulumiRequire.resolve("./cmd/dynamic-provider/index.js");
 
 /** The engine's marker for a value not known during preview. */
@@ -48,11 +49,26 @@ export interface ProviderHost {
   /** Resolves with the output once `pattern` appears in it. */
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   configure(args?: Props): Promise<void>;
-  check(urn: string, olds: Props, news: Props): Promise<{ inputs: Props; failures: { property: string; reason: string }[] }>;
+  check(
+    urn: string,
+    olds: Props,
+    news: Props,
+  ): Promise<{ inputs: Props; failures: { property: string; reason: string }[] }>;
   diff(urn: string, id: string, olds: Props, news: Props): Promise<DiffReply>;
   create(urn: string, props: Props, preview?: boolean): Promise<{ id: string; properties: Props }>;
-  read(urn: string, id: string, props: Props, inputs?: Props): Promise<{ id: string; properties: Props; inputs?: Props }>;
-  update(urn: string, id: string, olds: Props, news: Props, preview?: boolean): Promise<{ properties: Props }>;
+  read(
+    urn: string,
+    id: string,
+    props: Props,
+    inputs?: Props,
+  ): Promise<{ id: string; properties: Props; inputs?: Props }>;
+  update(
+    urn: string,
+    id: string,
+    olds: Props,
+    news: Props,
+    preview?: boolean,
+  ): Promise<{ properties: Props }>;
   delete(urn: string, id: string, props: Props): Promise<void>;
   close(): Promise<void>;
 }
@@ -98,15 +114,23 @@ export async function startProviderHost(options: StartProviderHostOptions): Prom
       output += chunk;
       notify();
     });
-    child.once("exit", (code) => reject(new Error(`provider host exited with ${code} before its port line: ${output}`)));
+    child.once("exit", (code) =>
+      reject(new Error(`provider host exited with ${code} before its port line: ${output}`)),
+    );
     child.once("error", reject);
   });
-  const client = new providerGrpc.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const client = new providerGrpc.ResourceProviderClient(
+    `127.0.0.1:${port}`,
+    grpc.credentials.createInsecure(),
+  );
 
   const unary = (method: string, request: Message) =>
     new Promise<Message>((resolve, reject) => {
       client[method](request, (error: ServiceError | null, response: Message) => {
-        if (error) reject(new ProviderCallError(method, error.details || error.message, error.code));
+        if (error)
+          reject(
+            new ProviderCallError(method, error.details || error.message, error.code, initFailureOf(error)),
+          );
         else resolve(response);
       });
     });
@@ -217,6 +241,8 @@ export class ProviderCallError extends Error {
     readonly method: string,
     message: string,
     readonly grpcCode: number,
+    /** ErrorResourceInitFailed: the engine saves these properties as the resource's state. */
+    readonly initFailure?: { id: string; properties: Props; reasons: string[] },
   ) {
     super(message);
     this.name = "ProviderCallError";
@@ -230,4 +256,21 @@ async function stopHost(child: ChildProcess, client: { close(): void }): Promise
   // The engine kills its plugins when it is done; so do we (this PID only).
   child.kill("SIGTERM");
   await exited;
+}
+
+/** Decodes `grpc-status-details-bin` as the engine does: a Status whose details hold ErrorResourceInitFailed. */
+function initFailureOf(error: ServiceError): ProviderCallError["initFailure"] {
+  const raw = error.metadata?.get("grpc-status-details-bin")[0];
+  if (!raw) return undefined;
+  const status = statusProto.Status.deserializeBinary(new Uint8Array(raw as Buffer));
+  for (const detail of status.getDetailsList() as Message[]) {
+    if (!String(detail.getTypeUrl()).endsWith("pulumirpc.ErrorResourceInitFailed")) continue;
+    const failed = providerProto.ErrorResourceInitFailed.deserializeBinary(detail.getValue_asU8());
+    return {
+      id: failed.getId(),
+      properties: failed.getProperties()?.toJavaScript() ?? {},
+      reasons: failed.getReasonsList(),
+    };
+  }
+  return undefined;
 }

@@ -62,22 +62,32 @@ describe("MailServer through the dynamic provider host (Basic)", () => {
       username: smtp.account.username,
       password: { config: "inline:auth.password" },
     });
-    expect(JSON.stringify({ ...captured.inputs, secretValues: undefined })).not.toContain(smtp.account.password);
+    expect(JSON.stringify({ ...captured.inputs, secretValues: undefined })).not.toContain(
+      smtp.account.password,
+    );
   });
 
   it("check accepts the declaration and reports mistakes with property paths", async () => {
     const ok = await host.check(urnOf("corp-mail"), {}, captured.inputs);
     expect(ok.failures).toEqual([]);
-    const bad = await host.check(urnOf("corp-mail"), {}, {
-      ...captured.inputs,
-      replyTo: "support@sandbox.test\r\nBcc: x@evil.test",
-      auth: { method: "basic", username: "u", password: "literal" },
-    });
+    const bad = await host.check(
+      urnOf("corp-mail"),
+      {},
+      {
+        ...captured.inputs,
+        replyTo: "support@sandbox.test\r\nBcc: x@evil.test",
+        auth: { method: "basic", username: "u", password: "literal" },
+      },
+    );
     const properties = bad.failures.map((failure) => failure.property).sort();
     expect(properties).toContain("replyTo");
     expect(properties).toContain("auth.password");
-    expect(bad.failures.find((failure) => failure.property === "auth.password")?.reason).toContain("[secret-literal]");
-    expect(bad.failures.find((failure) => failure.property === "replyTo")?.reason).toContain("[header-injection]");
+    expect(bad.failures.find((failure) => failure.property === "auth.password")?.reason).toContain(
+      "[secret-literal]",
+    );
+    expect(bad.failures.find((failure) => failure.property === "replyTo")?.reason).toContain(
+      "[header-injection]",
+    );
   });
 
   let state: Record<string, unknown>;
@@ -96,9 +106,16 @@ describe("MailServer through the dynamic provider host (Basic)", () => {
       fromAddress: "no-reply@sandbox.test",
       verification: { ok: true, authenticatedAs: smtp.account.username },
       password: smtp.account.password,
-      transport: { host: "127.0.0.1", port: smtp.tlsPort, secure: true, auth: { user: smtp.account.username } },
+      transport: {
+        host: "127.0.0.1",
+        port: smtp.tlsPort,
+        secure: true,
+        auth: { user: smtp.account.username },
+      },
     });
-    expect(String((state.certificate as Record<string, unknown>).fingerprint256)).toMatch(/^[0-9A-F]{2}(:[0-9A-F]{2}){31}$/);
+    expect(String((state.certificate as Record<string, unknown>).fingerprint256)).toMatch(
+      /^[0-9A-F]{2}(:[0-9A-F]{2}){31}$/,
+    );
     expect(smtp.authAttempts.filter((attempt) => attempt.accepted)).toHaveLength(1);
     expect(smtp.messages).toHaveLength(0);
   });
@@ -106,7 +123,9 @@ describe("MailServer through the dynamic provider host (Basic)", () => {
   it("keeps every secret-bearing output in additionalSecretOutputs (a checkpoint holds them encrypted)", () => {
     const secret = smtp.account.password;
     const plainKeys = Object.keys(state).filter(
-      (key) => !(SECRET_OUTPUT_KEYS as readonly string[]).includes(key) && JSON.stringify(state[key]).includes(secret),
+      (key) =>
+        !(SECRET_OUTPUT_KEYS as readonly string[]).includes(key) &&
+        JSON.stringify(state[key]).includes(secret),
     );
     expect(plainKeys).toEqual([]);
     expect(host.output()).not.toContain(secret);
@@ -120,9 +139,14 @@ describe("MailServer through the dynamic provider host (Basic)", () => {
       deleteBeforeReplace: false,
     });
     const renamed = { ...captured.inputs, from: { name: "Alerts", address: "alerts@sandbox.test" } };
-    expect(await host.diff(urn, "corp-mail", state, renamed)).toMatchObject({ changes: "some", replaces: [] });
+    expect(await host.diff(urn, "corp-mail", state, renamed)).toMatchObject({
+      changes: "some",
+      replaces: [],
+    });
     await host.waitForOutput(/corp-mail: changes from\.address, from\.name/);
-    expect(await host.diff(urn, "corp-mail", state, { ...captured.inputs, name: "other-mail" })).toMatchObject({
+    expect(
+      await host.diff(urn, "corp-mail", state, { ...captured.inputs, name: "other-mail" }),
+    ).toMatchObject({
       changes: "some",
       replaces: ["name"],
     });
@@ -131,19 +155,33 @@ describe("MailServer through the dynamic provider host (Basic)", () => {
   it("update applies the change after verifying again", async () => {
     const news = { ...captured.inputs, from: { name: "Alerts", address: "alerts@sandbox.test" } };
     const updated = await host.update(urnOf("corp-mail"), "corp-mail", state, news);
-    expect(updated.properties).toMatchObject({ fromName: "Alerts", fromAddress: "alerts@sandbox.test", stateVersion: 1 });
+    expect(updated.properties).toMatchObject({
+      fromName: "Alerts",
+      fromAddress: "alerts@sandbox.test",
+      stateVersion: 1,
+    });
     state = updated.properties;
   });
 
   it("a failed verify saves nothing: create and update fail with the SMTP code and no secret", async () => {
-    const wrong = await captureMailServer(root, "corp-mail", basicArgs({
-      auth: { method: "basic", username: smtp.account.username, password: { $secret: "wrong-password-123" } },
-    }));
+    const wrong = await captureMailServer(
+      root,
+      "corp-mail",
+      basicArgs({
+        auth: {
+          method: "basic",
+          username: smtp.account.username,
+          password: { $secret: "wrong-password-123" },
+        },
+      }),
+    );
     const create = host.create(urnOf("corp-mail"), wrong.inputs);
     await expect(create).rejects.toThrow(/auth-rejected/);
     const error = await create.catch((e: Error) => e);
     expect(String(error)).not.toContain("wrong-password-123");
-    await expect(host.update(urnOf("corp-mail"), "corp-mail", state, wrong.inputs)).rejects.toThrow(/auth-rejected/);
+    await expect(host.update(urnOf("corp-mail"), "corp-mail", state, wrong.inputs)).rejects.toThrow(
+      /auth-rejected/,
+    );
     expect(host.output()).not.toContain("wrong-password-123");
   });
 
@@ -157,6 +195,8 @@ describe("MailServer through the dynamic provider host (Basic)", () => {
 
   it("delete goes back to the built-in mail server", async () => {
     await host.delete(urnOf("corp-mail"), "corp-mail", state);
-    await host.waitForOutput(/corp-mail: deleted; the identity service goes back to its built-in mail server/);
+    await host.waitForOutput(
+      /corp-mail: deleted; the identity service goes back to its built-in mail server/,
+    );
   });
 });

@@ -64,7 +64,10 @@ describe("the serialized provider", () => {
       expect(first.provider).not.toContain(text);
     }
     expect(first.secretKeys).toEqual(["secretValues"]);
-    expect(first.inputs.secretValues).toEqual({ "inline:auth.clientSecret": SECRET, "inline:auth.refreshToken": REFRESH });
+    expect(first.inputs.secretValues).toEqual({
+      "inline:auth.clientSecret": SECRET,
+      "inline:auth.refreshToken": REFRESH,
+    });
   });
 
   it("resolves the implementation from a project that installed the package as a dependency", async () => {
