@@ -6,7 +6,7 @@
 import type * as oidc from "openid-client";
 import type { NormalizedOAuthAuth } from "../declaration/normalize.js";
 import { MailServerError } from "../errors.js";
-import { configureClient } from "./client.js";
+import { configureClient, rememberJwks } from "./client.js";
 import { type DevicePrompt, runDeviceFlow } from "./device-flow.js";
 import { formatSeconds } from "./http.js";
 import { checkTenant, identityFromClaims, nonSecretClaims } from "./id-token.js";
@@ -91,6 +91,7 @@ export async function authorize(auth: NormalizedOAuthAuth, options: AuthorizeOpt
         "Request offline access: add the scope offline_access (Microsoft, most issuers); Google needs access_type=offline and prompt=consent (preset gmail).",
     });
   }
+  rememberJwks(config);
   const claims = tokens.claims() as Record<string, unknown> | undefined;
   checkTenant(claims, auth);
   const identity = identityFromClaims(claims, auth, options.fromAddress);

@@ -79,8 +79,34 @@ export async function configureClient(
   if (hosts.every((url) => isLoopbackHost(new URL(url).hostname))) oidc.allowInsecureRequests(config);
   // ID tokens arrive over TLS from the token endpoint, where OIDC allows skipping the signature
   // check; we check it anyway (the mail server page trusts the email in it).
-  if (as.jwks_uri) oidc.enableNonRepudiationChecks(config);
+  if (as.jwks_uri) {
+    oidc.enableNonRepudiationChecks(config);
+    const keys = jwksCacheFor(options.fetch ?? fetch);
+    keysOf.set(config, keys);
+    const known = keys.get(as.jwks_uri);
+    if (known) oidc.setJwksCache(config, known);
+  }
   return { config, metadata: issuerMetadataOf(as) };
+}
+
+/** Issuers' signing keys already fetched in this process, per fetch function, per JWKS URI. */
+const jwksCaches = new WeakMap<typeof fetch, Map<string, oidc.ExportedJWKSCache>>();
+const keysOf = new WeakMap<oidc.Configuration, Map<string, oidc.ExportedJWKSCache>>();
+
+function jwksCacheFor(fetchImpl: typeof fetch): Map<string, oidc.ExportedJWKSCache> {
+  let map = jwksCaches.get(fetchImpl);
+  if (!map) {
+    map = new Map();
+    jwksCaches.set(fetchImpl, map);
+  }
+  return map;
+}
+
+/** Keeps the signing keys a configuration fetched, so the next grant for this issuer need not fetch them. */
+export function rememberJwks(config: oidc.Configuration): void {
+  const uri = config.serverMetadata().jwks_uri;
+  const cache = oidc.getJwksCache(config);
+  if (uri && cache) keysOf.get(config)?.set(uri, cache);
 }
 
 function declaredOverrides(auth: NormalizedOAuthAuth, as: Partial<oidc.ServerMetadata>) {

@@ -4,7 +4,7 @@
  */
 import * as oidc from "openid-client";
 import type { NormalizedOAuthAuth } from "../declaration/normalize.js";
-import { configureClient } from "./client.js";
+import { configureClient, rememberJwks } from "./client.js";
 import { checkTenant, nonSecretClaims } from "./id-token.js";
 import { toMailServerError } from "./remedies.js";
 
@@ -46,6 +46,7 @@ export async function refreshGrant(
   } catch (error) {
     throw toMailServerError(error, "the refresh-token grant");
   }
+  rememberJwks(config);
   const claims = response.claims() as Record<string, unknown> | undefined;
   checkTenant(claims, auth);
   const rotated = response.refresh_token !== undefined && response.refresh_token !== options.refreshToken;
