@@ -1,0 +1,84 @@
+import type { DriftReport } from "../../provider/drift/detect.js";
+import { type CliIO, colorizer } from "../io.js";
+
+/** The `--format json` document of drift: the contract's keys, plus `notes` and `error` per result. */
+export function driftAsJson(report: DriftReport) {
+  return {
+    inSync: report.inSync,
+    results: report.results.map(({ file, name, inSync, findings, notes, error }) => ({
+      file,
+      name,
+      inSync,
+      findings: findings.map(({ severity, code, message, field }) => ({ severity, code, message, field })),
+      notes,
+      ...(error && { error }),
+    })),
+  };
+}
+
+/** GitHub Actions annotations: one per finding and configuration error, notices for what was not checked. */
+export function driftAsGithub(report: DriftReport): string {
+  const lines: string[] = [];
+  for (const result of report.results) {
+    const file = escapeProperty(result.file);
+    if (result.error) {
+      lines.push(
+        `::error file=${file},title=${escapeProperty(`mailserver drift ${result.error.code}`)}::${escapeData(`${result.name}: ${result.error.message}`)}`,
+      );
+    }
+    for (const finding of result.findings) {
+      lines.push(
+        `::${finding.severity} file=${file},title=${escapeProperty(`mailserver drift ${finding.code}`)}::${escapeData(`${result.name} (${finding.field}): ${finding.message}`)}`,
+      );
+    }
+    for (const note of result.notes)
+      lines.push(`::notice file=${file},title=mailserver drift::${escapeData(`${result.name}: ${note}`)}`);
+  }
+  lines.push(summary(report, (text) => text));
+  return `${lines.join("\n")}\n`;
+}
+
+/** For people: one block per declaration, findings then notes; colors only on a TTY. */
+export function driftAsText(report: DriftReport, io: CliIO): string {
+  const color = colorizer(io.stdout, io.env);
+  const out: string[] = [];
+  for (const result of report.results) {
+    const mark = result.error
+      ? color.red("config error")
+      : result.inSync
+        ? color.green("in sync")
+        : color.red("drift");
+    out.push(`${result.name} (${result.file}): ${mark}`);
+    if (result.error)
+      out.push(`  ${color.red("error")} ${result.error.message} ${color.dim(`(${result.error.code})`)}`);
+    for (const finding of result.findings) {
+      const severity = finding.severity === "error" ? color.red("error") : color.yellow("warning");
+      out.push(`  ${severity} ${finding.field}: ${finding.message} ${color.dim(`(${finding.code})`)}`);
+    }
+    for (const note of result.notes) out.push(`  ${color.dim("note:")} ${note}`);
+  }
+  out.push(summary(report, color.bold));
+  return `${out.join("\n")}\n`;
+}
+
+function summary(report: DriftReport, strong: (text: string) => string): string {
+  const total = report.results.length;
+  const drifted = report.results.filter((result) => !result.inSync && !result.error).length;
+  const broken = report.results.filter((result) => result.error).length;
+  const warnings = report.results.reduce(
+    (sum, result) => sum + result.findings.filter((finding) => finding.severity === "warning").length,
+    0,
+  );
+  const parts = [`${total - drifted - broken} in sync`, `${drifted} drifted`];
+  if (broken > 0) parts.push(`${broken} not checkable (configuration)`);
+  parts.push(`${warnings} ${warnings === 1 ? "warning" : "warnings"}`);
+  return strong(`${total} ${total === 1 ? "declaration" : "declarations"}: ${parts.join(", ")}`);
+}
+
+function escapeData(text: string): string {
+  return text.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+}
+
+function escapeProperty(text: string): string {
+  return escapeData(text).replace(/:/g, "%3A").replace(/,/g, "%2C");
+}
