@@ -131,6 +131,10 @@ export const ERROR_CODES = {
     summary: "The recorded state file could not be read.",
     remedy: "Pass the output of `pulumi stack output --json --show-secrets` or `pulumi stack export`.",
   },
+  "state-mismatch": {
+    summary: "The recorded state names none of the declarations: it belongs to another stack or project.",
+    remedy: "Export the state of the stack these declarations deploy: `pulumi stack output --json --show-secrets --stack NAME`.",
+  },
   "endpoint-insecure": {
     summary: "An OAuth endpoint uses plain http on a host that is not loopback.",
     remedy:
