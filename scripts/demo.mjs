@@ -1,0 +1,255 @@
+#!/usr/bin/env node
+// `npm run demo`: the whole life of a MailServer against an embedded default - the sandbox OpenID
+// Provider and SMTP server on loopback: validate, discover, authorize with the device flow (the
+// sandbox approves the code after a few seconds unless --interactive), verify, create through
+// Pulumi's dynamic provider host, the test email (and the message as it arrived), refresh, delete.
+// Runs on a fresh machine after `npm install` (which builds dist/). With the `pulumi` CLI installed
+// it drives `pulumi up` / `refresh` / `destroy` on a local backend instead (--no-pulumi to skip).
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const interactive = process.argv.includes("--interactive");
+const usePulumi = !process.argv.includes("--no-pulumi") && spawnSync("pulumi", ["version"]).status === 0;
+const bold = (text) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
+const step = (title) => console.log(`\n${bold(`== ${title}`)}`);
+
+if (!existsSync(join(root, "dist/provider/index.js")) || !existsSync(join(root, "dist/sandbox/op.js"))) {
+  step("building (npm run build)");
+  if (spawnSync("npm", ["run", "build"], { cwd: root, stdio: "inherit" }).status !== 0) process.exit(1);
+}
+
+const { startSandboxOP, introspectAccessToken } = await import("../dist/sandbox/op.js");
+const { startSandboxSmtp } = await import("../dist/sandbox/smtp.js");
+const { captureRegistrations, startEngine, startProviderHost, urnOf } = await import("./demo/engine.mjs");
+
+const cleanups = [];
+const project = mkdtempSync(join(tmpdir(), "mailserver-demo-"));
+cleanups.push(() => rmSync(project, { recursive: true, force: true }));
+try {
+  step("starting the sandbox OpenID Provider and SMTP server on 127.0.0.1");
+  const op = await startSandboxOP({
+    deviceFlowInterval: 2,
+    ...(!interactive && { autoApproveDevice: { afterMs: 4000 } }),
+  });
+  cleanups.unshift(() => op.stop());
+  const smtp = await startSandboxSmtp({
+    verifyAccessToken: async (token) => {
+      const owner = await introspectAccessToken(op, token);
+      return owner.active && owner.email ? { username: owner.email } : null;
+    },
+  });
+  cleanups.unshift(() => smtp.stop());
+  console.log(
+    `issuer ${op.issuer}\nSMTP   ${smtp.host}:${smtp.tlsPort} (implicit TLS, certificate from a throwaway CA)`,
+  );
+  if (interactive) console.log(`sign in as ${op.account.login} (any password) when asked`);
+
+  mkdirSync(join(project, ".secrets"), { mode: 0o700 });
+  writeFileSync(join(project, "ca.pem"), smtp.caPem);
+  const declarationFile = join(project, "demo-mail.yaml");
+  writeFileSync(
+    declarationFile,
+    `# yaml-language-server: $schema=${join(root, "schema/mailserver.schema.json")}
+version: 1
+name: demo-mail
+smtp:
+  host: 127.0.0.1
+  protocol: tls
+  port: ${smtp.tlsPort}
+  tls:
+    ca: { file: ca.pem }
+auth:
+  method: oauth
+  issuer: ${op.issuer}
+  clientId: ${op.clients.native.clientId}
+  scopes: [openid, email, offline_access]
+  flow: device
+  refreshToken: { file: .secrets/demo-mail.json }
+from:
+  name: Demo Notifications
+replyTo: support@sandbox.test
+testEmail:
+  to: [ops@sandbox.test]
+  onDeploy: true
+`,
+  );
+
+  const cli = (args) => runCli(args);
+  step(`mailserver validate ${relative(root, declarationFile)}`);
+  await cli(["validate", declarationFile]);
+  step(`mailserver discover ${op.issuer}`);
+  await cli(["discover", op.issuer]);
+  step("mailserver authorize --flow device --out .secrets/demo-mail.json");
+  if (!interactive)
+    console.log(
+      "(the sandbox approves the code on its real pages after 4 seconds; --interactive to do it yourself)",
+    );
+  await cli([
+    "authorize",
+    declarationFile,
+    "--flow",
+    "device",
+    "--out",
+    join(project, ".secrets/demo-mail.json"),
+  ]);
+  step("mailserver verify");
+  await cli(["verify", declarationFile]);
+
+  if (usePulumi) {
+    await pulumiLifecycle(declarationFile, smtp);
+  } else {
+    await hostLifecycle(declarationFile, smtp);
+  }
+  step("done");
+} catch (error) {
+  console.error(`\ndemo failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+} finally {
+  for (const cleanup of cleanups) await cleanup();
+}
+
+/** Runs the CLI as a user would, showing its output; fails the demo on a non-zero exit. */
+function runCli(args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(root, "bin/mailserver.js"), ...args], {
+      cwd: root,
+      stdio: "inherit",
+    });
+    child.once("exit", (code) =>
+      code === 0 ? resolve() : reject(new Error(`mailserver ${args[0]} exited with ${code}`)),
+    );
+  });
+}
+
+/** The Pulumi engine's part, played by a small stand-in around @pulumi/pulumi's provider host. */
+async function hostLifecycle(declarationFile, smtp) {
+  step("pulumi CLI not found: driving Pulumi's dynamic provider host over gRPC, as the engine does");
+  const { MailServer } = await import("../dist/provider/index.js");
+  // The hook is called directly below: pulumi.runtime.setMocks (3.248) cannot register resource hooks.
+  const [registration] = await captureRegistrations(async () => [
+    await MailServer.fromFile(declarationFile, { testEmailHooks: false }),
+  ]);
+  console.log(
+    `type ${registration.type}, serialized provider ${Buffer.byteLength(registration.inputs.__provider)} bytes`,
+  );
+  const engine = await startEngine();
+  const host = await startProviderHost({
+    engineAddress: engine.address,
+    cwd: root,
+    env: { MAILSERVER_INTERACTIVE: "0" },
+    onOutput: (text) => process.stdout.write(text.replace(/^(?=.)/gm, "  [provider] ")),
+  });
+  try {
+    await host.configure();
+    const urn = urnOf("demo-mail");
+    step("check");
+    const checked = await host.check(urn, {}, registration.inputs);
+    console.log(checked.failures.length === 0 ? "no failures" : JSON.stringify(checked.failures, null, 2));
+    step("create (discovery, the stored grant, ID-token facts, SMTP AUTH)");
+    const created = await host.create(urn, checked.inputs);
+    let state = created.properties;
+    console.log(JSON.stringify(publicView(state), null, 2));
+
+    step("post-deploy hook: the test email");
+    const { sendDeployTestEmail } = await import("../dist/provider/lifecycle/deploy-hook.js");
+    await sendDeployTestEmail(state, { cwd: root });
+    const message = await smtp.waitForMessage();
+    const parsed = message.parsed;
+    console.log(
+      [
+        `From:     ${parsed.from?.text}`,
+        `To:       ${parsed.to && !Array.isArray(parsed.to) ? parsed.to.text : ""}`,
+        `Reply-To: ${parsed.replyTo?.text ?? "(none)"}`,
+        `Subject:  ${parsed.subject}`,
+        "",
+        (parsed.text ?? "").trim(),
+      ].join("\n"),
+    );
+
+    step("refresh (pulumi refresh: read observes the live facts)");
+    const refreshed = await host.read(urn, created.id, state);
+    state = refreshed.properties;
+    console.log(
+      `verification ok: ${state.verification?.ok}, drift: ${state.drift ? JSON.stringify(state.drift) : "none"}`,
+    );
+    const diff = await host.diff(urn, created.id, state, checked.inputs);
+    console.log(`preview after refresh: ${diff.changes ? "changes" : "no changes"}`);
+
+    step("delete (pulumi destroy: revoke the grant, back to the built-in mail server)");
+    await host.delete(urn, created.id, state);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  } finally {
+    await host.close();
+    await engine.close();
+  }
+}
+
+/** With the Pulumi CLI: a local-backend project in the temporary folder, driven by pulumi up/refresh/destroy. */
+async function pulumiLifecycle(declarationFile, smtp) {
+  step("pulumi CLI found: pulumi up / refresh / destroy on a local backend");
+  const stateDir = join(project, ".pulumi-state");
+  mkdirSync(stateDir);
+  mkdirSync(join(project, "mailservers"));
+  spawnSync("mv", [declarationFile, join(project, "mailservers/demo-mail.yaml")]);
+  spawnSync("mv", [join(project, "ca.pem"), join(project, "mailservers/ca.pem")]);
+  spawnSync("mv", [join(project, ".secrets"), join(project, "mailservers/.secrets")]);
+  writeFileSync(
+    join(project, "Pulumi.yaml"),
+    "name: mailserver-demo\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.mjs\n",
+  );
+  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "mailserver-demo", type: "module" }));
+  mkdirSync(join(project, "node_modules"));
+  spawnSync("ln", ["-s", root, join(project, "node_modules/pulumi-mailserver")]);
+  spawnSync("ln", ["-s", join(root, "node_modules/@pulumi"), join(project, "node_modules/@pulumi")]);
+  writeFileSync(
+    join(project, "index.mjs"),
+    `import { loadDeclarations, MailServer } from "pulumi-mailserver";
+const servers = (await loadDeclarations("mailservers")).map(({ declaration, baseDir }) => MailServer.fromDeclaration(declaration, baseDir));
+export const hosts = servers.map((server) => server.host);
+`,
+  );
+  const env = {
+    ...process.env,
+    PULUMI_BACKEND_URL: `file://${stateDir}`,
+    PULUMI_CONFIG_PASSPHRASE: "demo-only-passphrase",
+    MAILSERVER_INTERACTIVE: "0",
+  };
+  const pulumi = (args) => {
+    console.log(`$ pulumi ${args.join(" ")}`);
+    const result = spawnSync("pulumi", args, { cwd: project, env, stdio: "inherit" });
+    if (result.status !== 0) throw new Error(`pulumi ${args[0]} exited with ${result.status}`);
+  };
+  pulumi(["stack", "init", "dev", "--non-interactive"]);
+  pulumi(["up", "--yes", "--skip-preview"]);
+  const message = await smtp.waitForMessage({ timeoutMs: 30_000 });
+  console.log(`test email received: ${message.parsed.subject} (from ${message.parsed.from?.text})`);
+  pulumi(["refresh", "--yes"]);
+  pulumi(["destroy", "--yes"]);
+}
+
+/** The outputs people look at in `pulumi stack output`; secrets stay secret. */
+function publicView(state) {
+  const keys = [
+    "host",
+    "port",
+    "protocol",
+    "username",
+    "fromName",
+    "fromAddress",
+    "replyTo",
+    "issuer",
+    "endpoints",
+    "scopes",
+    "grantedAt",
+    "lastVerifiedAt",
+    "certificate",
+  ];
+  const view = Object.fromEntries(
+    keys.filter((key) => state[key] !== undefined).map((key) => [key, state[key]]),
+  );
+  return { ...view, verified: state.verification?.ok, refreshToken: "[secret]", transport: "[secret]" };
+}
