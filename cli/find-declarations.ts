@@ -16,11 +16,12 @@ export interface DeclarationPath {
 
 /**
  * A file found in a folder that is some other tool's YAML (a CI workflow: `jobs` and no `version`),
- * not a declaration with mistakes in it. Files named on the command line are never skipped.
+ * or a grant written by `mailserver authorize --out` (`refreshToken` and no `version`), not a
+ * declaration with mistakes in it. Files named on the command line are never skipped.
  */
 export function isOtherToolsFile(value: unknown): boolean {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
-  return "jobs" in value && !("version" in value);
+  return ("jobs" in value || "refreshToken" in value) && !("version" in value);
 }
 
 /**
