@@ -112,15 +112,12 @@ export function pairSources(
   after: ReviewSource[],
 ): Array<[ReviewSource | undefined, ReviewSource | undefined]> {
   const oldByKey = new Map(before.map((source) => [source.key, source]));
-  const pairs: Array<[ReviewSource | undefined, ReviewSource | undefined]> = [];
-  const unmatchedNew: ReviewSource[] = [];
+  const matched = new Map<ReviewSource, ReviewSource>();
   for (const source of after) {
     const old = oldByKey.get(source.key);
     if (old) {
       oldByKey.delete(source.key);
-      pairs.push([old, source]);
-    } else {
-      unmatchedNew.push(source);
+      matched.set(source, old);
     }
   }
   // A file that moved (or was renamed) but declares the same setting is a change, not add + remove.
@@ -129,15 +126,19 @@ export function pairSources(
     const name = source.loaded.declaration?.name;
     if (name !== undefined && !oldByName.has(name)) oldByName.set(name, source);
   }
-  for (const source of unmatchedNew) {
+  for (const source of after) {
     const name = source.loaded.declaration?.name;
-    const old = name === undefined ? undefined : oldByName.get(name);
+    const old = matched.has(source) || name === undefined ? undefined : oldByName.get(name);
     if (old && name !== undefined) {
       oldByName.delete(name);
       oldByKey.delete(old.key);
+      matched.set(source, old);
     }
-    pairs.push([old, source]);
   }
+  const pairs: Array<[ReviewSource | undefined, ReviewSource | undefined]> = after.map((source) => [
+    matched.get(source),
+    source,
+  ]);
   for (const old of oldByKey.values()) pairs.push([old, undefined]);
   return pairs;
 }
