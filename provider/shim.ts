@@ -21,6 +21,11 @@ import type * as Lifecycle from "./lifecycle.js";
  * the function free of captured imports.
  */
 async function loadLifecycle(): Promise<typeof Lifecycle> {
+  // One load per host process: the engine calls the provider many times with the same project.
+  const cache = globalThis as { [key: symbol]: Promise<typeof Lifecycle> | undefined };
+  const key = Symbol.for("pulumi-mailserver.lifecycle");
+  const cached = cache[key];
+  if (cached) return cached;
   const { createRequire } = process.getBuiltinModule("node:module");
   const { join } = process.getBuiltinModule("node:path");
   const { pathToFileURL } = process.getBuiltinModule("node:url");
@@ -32,7 +37,9 @@ async function loadLifecycle(): Promise<typeof Lifecycle> {
       `pulumi-mailserver is not installed in the Pulumi project at ${process.cwd()}: run \`npm install pulumi-mailserver\` there (dynamic providers need npm or yarn; pnpm and Bun are not supported)`,
     );
   }
-  return import(pathToFileURL(entry).href);
+  const loading: Promise<typeof Lifecycle> = import(pathToFileURL(entry).href);
+  cache[key] = loading;
+  return loading;
 }
 
 /** The dynamic provider that `MailServer` resources carry in their state. */

@@ -9,7 +9,9 @@ import { describe, expect, it } from "vitest";
 const pulumi = spawnSync("pulumi", ["version"], { encoding: "utf8" });
 const available = pulumi.status === 0;
 if (!available) {
-  console.log("skipping the real `pulumi up` test: the pulumi CLI is not on the PATH (https://www.pulumi.com/docs/install/)");
+  console.log(
+    "skipping the real `pulumi up` test: the pulumi CLI is not on the PATH (https://www.pulumi.com/docs/install/)",
+  );
 }
 
 describe.skipIf(!available)(`the real pulumi CLI (${pulumi.stdout?.trim() || "absent"})`, () => {
