@@ -8,7 +8,7 @@ import {
 } from "./declaration/secrets.js";
 import { isMailServerError, MailServerError } from "./errors.js";
 import { identityFromClaims } from "./oauth/id-token.js";
-import { type RefreshedGrant, type RefreshGrantOptions, refreshGrant } from "./oauth/tokens.js";
+import type { RefreshedGrant, RefreshGrantOptions } from "./oauth/tokens.js";
 import type { SmtpCredentials } from "./smtp/session.js";
 
 export type { SmtpCredentials } from "./smtp/session.js";
@@ -90,7 +90,9 @@ export async function resolveSmtpCredentials(
 
   let refreshed: RefreshedGrant;
   try {
-    refreshed = await (options.refreshGrant ?? refreshGrant)(auth, {
+    // Loaded here, not at the top: Basic auth never pays for loading the OAuth client.
+    const grantStep = options.refreshGrant ?? (await import("./oauth/tokens.js")).refreshGrant;
+    refreshed = await grantStep(auth, {
       refreshToken,
       ...(clientSecret !== undefined && { clientSecret }),
       ...(options.fetch && { fetch: options.fetch }),

@@ -27,8 +27,10 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   if (values.format !== "text" && values.format !== "json")
     throw new UsageError("--format must be text or json");
   if (positionals.length > 1) throw new UsageError("verify takes one DECLARATION");
+  // Start loading the SMTP client while the declaration is read and validated.
+  const smtpModule = import("../../provider/smtp/verify.js");
   const setting = await loadSmtpSetting(positionals[0], io, "verify");
-  const { verifySmtp } = await import("../../provider/smtp/verify.js");
+  const { verifySmtp } = await smtpModule;
   const report = await verifySmtp(setting.decl, setting.credentials, { baseDir: setting.baseDir });
   if (values.format === "json") writeJson(io, report);
   else writeText(report, io);

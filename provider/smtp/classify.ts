@@ -112,6 +112,9 @@ export function tlsReason(error: {
   return undefined;
 }
 
+/** Resolver failures: the host name does not resolve (as opposed to a server that does not answer). */
+const DNS_CODES = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_NONAME", "EAI_NODATA", "EAI_FAIL"]);
+
 const CONNECT_CODES: Record<string, string> = {
   ECONNREFUSED: "refused the connection",
   ECONNRESET: "reset the connection",
@@ -142,6 +145,7 @@ export function classifySmtpFailure(error: unknown, context: ClassifyContext): M
       cause: error,
     });
 
+  if (failure.code && DNS_CODES.has(failure.code)) failure.code = "EDNS";
   switch (failure.code) {
     case "EDNS":
       return make(

@@ -1,14 +1,13 @@
 import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { resolve } from "node:path";
-import { rootCertificates, type TLSSocket } from "node:tls";
-import SMTPConnection, {
-  type SMTPConnectionOptions,
-  type SMTPConnectionSendInfo,
-} from "nodemailer/lib/smtp-connection";
+import { createSecureContext, rootCertificates, type SecureContext, type TLSSocket } from "node:tls";
+import type SMTPConnection from "nodemailer/lib/smtp-connection";
+import type { SMTPConnectionOptions, SMTPConnectionSendInfo } from "nodemailer/lib/smtp-connection";
 import type { NormalizedCustomDeclaration } from "../declaration/normalize.js";
 import { MailServerError } from "../errors.js";
 import { classifySmtpFailure, type SmtpStage } from "./classify.js";
+import { connectSocket } from "./connect.js";
 import { authenticateXOAuth2 } from "./xoauth2.js";
 
 /** What the SMTP login uses: a password (AUTH PLAIN/LOGIN) or an OAuth access token (AUTH XOAUTH2). */
@@ -54,11 +53,11 @@ const DAY_MS = 86_400_000;
  */
 const XOAUTH2_HANDLER = "MAILSERVER-XOAUTH2";
 
-/** Reads smtp.tls.ca and adds it to the system's trust anchors (never replaces them). */
-export async function readTrustAnchors(
+/** Reads smtp.tls.ca: the PEM certificates to trust in addition to the system's. */
+export async function readExtraTrustAnchors(
   decl: NormalizedCustomDeclaration,
   baseDir = ".",
-): Promise<string[] | undefined> {
+): Promise<string | undefined> {
   if (!decl.smtp.caFile) return undefined;
   const path = resolve(baseDir, decl.smtp.caFile);
   let pem: string;
@@ -78,7 +77,27 @@ export async function readTrustAnchors(
       remedy: "Point smtp.tls.ca.file at a PEM file with one or more CERTIFICATE blocks.",
     });
   }
-  return [...rootCertificates, pem];
+  return pem;
+}
+
+/**
+ * A TLS context that trusts the system's CAs plus `extraCaPem`, with TLS 1.2 at least.
+ *
+ * The documented way, `ca: [...tls.rootCertificates, pem]`, makes Node parse some 140 root
+ * certificates from PEM on every connection (about 70-90 ms, most of a CLI run); adding the extra
+ * certificates to the default context's store reuses the roots Node parsed once. That method
+ * (`SecureContext.context.addCACert`, what Node itself uses for the `ca` option) is not public, so
+ * the documented form remains the fallback. Either way certificate checks stay on.
+ */
+export function trustingSecureContext(extraCaPem?: string): SecureContext {
+  const context = createSecureContext({ minVersion: "TLSv1.2" });
+  if (!extraCaPem) return context;
+  const native = (context as unknown as { context?: { addCACert?: (pem: string) => void } }).context;
+  if (typeof native?.addCACert === "function") {
+    native.addCACert(extraCaPem);
+    return context;
+  }
+  return createSecureContext({ minVersion: "TLSv1.2", ca: [...rootCertificates, extraCaPem] });
 }
 
 /**
@@ -91,7 +110,7 @@ export async function readTrustAnchors(
  */
 export function smtpConnectionOptions(
   decl: NormalizedCustomDeclaration,
-  ca: string[] | undefined,
+  extraCaPem: string | undefined,
   clientName?: string,
 ): SMTPConnectionOptions {
   const { smtp } = decl;
@@ -111,9 +130,8 @@ export function smtpConnectionOptions(
     logger: false,
     tls: {
       rejectUnauthorized: true,
-      minVersion: "TLSv1.2",
+      secureContext: trustingSecureContext(extraCaPem),
       ...(servername && { servername }),
-      ...(ca && { ca }),
     },
   };
 }
@@ -125,13 +143,25 @@ export function smtpConnectionOptions(
 export function smtpTransportOptions(
   decl: NormalizedCustomDeclaration,
   credentials: SmtpCredentials,
-  ca?: string[],
+  extraCaPem?: string,
 ): SMTPConnectionOptions & { auth: Record<string, string> } {
   const auth: Record<string, string> =
     credentials.method === "basic"
       ? { user: credentials.username, pass: credentials.password }
       : { type: "OAuth2", user: credentials.username, accessToken: credentials.accessToken };
-  return { ...smtpConnectionOptions(decl, ca), auth };
+  // Plain data (no TLS context object), so that it can be stored and handed to applications.
+  const { tls: _context, logger: _logger, ...options } = smtpConnectionOptions(decl, undefined);
+  const servername = decl.smtp.servername ?? (isIP(decl.smtp.host) === 0 ? decl.smtp.host : undefined);
+  return {
+    ...options,
+    tls: {
+      rejectUnauthorized: true,
+      minVersion: "TLSv1.2",
+      ...(servername && { servername }),
+      ...(extraCaPem && { ca: [...rootCertificates, extraCaPem] }),
+    },
+    auth,
+  };
 }
 
 /**
@@ -159,9 +189,31 @@ export class SmtpSession {
     decl: NormalizedCustomDeclaration,
     options: SmtpSessionOptions = {},
   ): Promise<SmtpSession> {
-    const ca = await readTrustAnchors(decl, options.baseDir);
-    const connection = new SMTPConnection({
-      ...smtpConnectionOptions(decl, ca, options.clientName),
+    const extraCaPem = await readExtraTrustAnchors(decl, options.baseDir);
+    const connectionOptions = smtpConnectionOptions(decl, extraCaPem, options.clientName);
+    // Connect first and load nodemailer meanwhile (see connect.ts).
+    const [opened, loaded] = await Promise.allSettled([
+      connectSocket(decl, connectionOptions.tls ?? {}),
+      import("nodemailer/lib/smtp-connection"),
+    ]);
+    if (loaded.status === "rejected") {
+      if (opened.status === "fulfilled") opened.value.destroy();
+      throw loaded.reason;
+    }
+    if (opened.status === "rejected") throw classifySmtpFailure(opened.reason, { decl, stage: "connect" });
+    const socket = opened.value;
+    // An error or a close while nodemailer was loading: nobody listened yet, report it here.
+    let early: Error | undefined;
+    const onEarlyError = (error: Error) => {
+      early ??= error;
+    };
+    socket.on("error", onEarlyError);
+    if (socket.destroyed) throw classifySmtpFailure(early ?? closedError(), { decl, stage: "connect" });
+    const connection = new loaded.value.default({
+      ...connectionOptions,
+      connection: socket,
+      // Implicit TLS: the socket is already a verified TLS session.
+      secured: decl.smtp.protocol === "tls",
       customAuth: { [XOAUTH2_HANDLER]: authenticateXOAuth2 },
     }) as Connection;
     let failure: Error | undefined;
@@ -181,6 +233,7 @@ export class SmtpSession {
       connection.on("end", onEnd);
       connection.connect((error) => settle(error ?? undefined));
     });
+    socket.off("error", onEarlyError);
     const session = new SmtpSession(connection, decl, options.now?.() ?? new Date());
     connection.on("error", (error: Error) => {
       session.failure ??= error;

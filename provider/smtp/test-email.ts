@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import MailComposer from "nodemailer/lib/mail-composer";
 import type { NormalizedCustomDeclaration } from "../declaration/normalize.js";
 import { isMailServerError, MailServerError } from "../errors.js";
 import { classifySmtpFailure } from "./classify.js";
@@ -72,29 +71,15 @@ export async function sendTestEmail(
   };
   const delays = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
   const wait = options.sleep ?? sleep;
+  // Credentials, composition and the connection proceed together: the connection mostly waits
+  // for the network and the server's greeting, which is time enough to load and build the message.
+  const prepared = prepareMessage(decl, credentials, options);
+  prepared.catch(() => undefined);
   try {
-    const { credentials: resolved, fromAddress } = await obtainCredentials(credentials);
-    const email = composeTestEmail(decl, resolved, {
-      ...options,
-      ...(options.fromAddress === undefined && fromAddress && { fromAddress }),
-    });
-    const raw = await new MailComposer({
-      from: email.from,
-      to: email.to,
-      ...(email.replyTo && { replyTo: email.replyTo }),
-      subject: email.subject,
-      text: email.text,
-      html: email.html,
-      messageId: email.messageId,
-      date: email.date,
-      headers: { "X-Mailer": "pulumi-mailserver test-email" },
-    })
-      .compile()
-      .build();
     for (let attempt = 0; ; attempt++) {
       try {
-        const info = await sendOnce(decl, resolved, email, raw, options);
-        report.messageId = email.messageId;
+        const info = await sendOnce(decl, prepared, options);
+        report.messageId = info.messageId;
         report.accepted = info.accepted;
         report.rejected = info.rejected;
         report.response = info.response;
@@ -126,19 +111,59 @@ export async function sendTestEmail(
   return report;
 }
 
+interface PreparedMessage {
+  credentials: SmtpCredentials;
+  email: TestEmail;
+  raw: Buffer;
+}
+
+async function prepareMessage(
+  decl: NormalizedCustomDeclaration,
+  source: CredentialsSource,
+  options: SendTestEmailOptions,
+): Promise<PreparedMessage> {
+  const { credentials, fromAddress } = await obtainCredentials(source);
+  const email = composeTestEmail(decl, credentials, {
+    ...options,
+    ...(options.fromAddress === undefined && fromAddress && { fromAddress }),
+  });
+  // Loaded on demand: verify never needs the MIME composer.
+  const { default: MailComposer } = await import("nodemailer/lib/mail-composer");
+  const raw = await new MailComposer({
+    from: email.from,
+    to: email.to,
+    ...(email.replyTo && { replyTo: email.replyTo }),
+    subject: email.subject,
+    text: email.text,
+    html: email.html,
+    messageId: email.messageId,
+    date: email.date,
+    headers: { "X-Mailer": "pulumi-mailserver test-email" },
+  })
+    .compile()
+    .build();
+  return { credentials, email, raw };
+}
+
+/** One try: connect while the message is prepared, then AUTH and send. */
 async function sendOnce(
   decl: NormalizedCustomDeclaration,
-  credentials: SmtpCredentials,
-  email: TestEmail,
-  raw: Buffer,
+  prepared: Promise<PreparedMessage>,
   options: SmtpSessionOptions,
 ) {
-  const session = await SmtpSession.open(decl, options);
+  const [opened, ready] = await Promise.allSettled([SmtpSession.open(decl, options), prepared]);
+  const session = opened.status === "fulfilled" ? opened.value : undefined;
   try {
+    // A failure to prepare (no grant, no From address) says more than a failure to connect.
+    if (ready.status === "rejected") throw ready.reason;
+    if (opened.status === "rejected") throw opened.reason;
+    if (!session) throw new TypeError("unreachable: a fulfilled open without a session");
+    const { credentials, email, raw } = ready.value;
     await session.authenticate(credentials);
-    return await session.send({ from: email.from.address, to: email.to }, raw);
+    const info = await session.send({ from: email.from.address, to: email.to }, raw);
+    return { ...info, messageId: email.messageId };
   } finally {
-    session.close();
+    session?.close();
   }
 }
 

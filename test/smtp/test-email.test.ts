@@ -126,7 +126,7 @@ describe("sendTestEmail", () => {
     expect(fx.smtp.authAttempts).toHaveLength(1);
   });
 
-  it("reports a missing From address without connecting", async () => {
+  it("reports a missing From address without sending AUTH", async () => {
     const report = await sendTestEmail(fx.normalized({ from: { name: "Nobody" } }), fx.credentials, {
       baseDir: fx.dir,
     });

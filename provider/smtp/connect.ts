@@ -1,0 +1,41 @@
+import { connect as connectTcp, type Socket } from "node:net";
+import { type ConnectionOptions, connect as connectTls, type TLSSocket } from "node:tls";
+import type { NormalizedCustomDeclaration } from "../declaration/normalize.js";
+
+/**
+ * Opens the TCP connection, and for protocol tls the TLS session (implicit TLS, RFC 8314), with
+ * Node's own net/tls. The session hands the open socket to nodemailer, which is still loading
+ * meanwhile: connecting and the server's greeting delay hide most of its start-up time.
+ *
+ * Fails like nodemailer would, so that one classifier reads both: system and TLS errors keep their
+ * Node code (ECONNREFUSED, ENOTFOUND, CERT_HAS_EXPIRED...), and running out of
+ * smtp.timeouts.connectionMs (DNS, TCP and the TLS handshake together) is
+ * `{ code: "ETIMEDOUT", timeoutType: "CONNECT_TIMEOUT" }`.
+ */
+export function connectSocket(
+  decl: NormalizedCustomDeclaration,
+  tls: ConnectionOptions,
+): Promise<Socket | TLSSocket> {
+  const { host, port, protocol, timeouts } = decl.smtp;
+  return new Promise((resolve, reject) => {
+    const socket = protocol === "tls" ? connectTls({ ...tls, host, port }) : connectTcp({ host, port });
+    const ready = protocol === "tls" ? "secureConnect" : "connect";
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(
+        Object.assign(new Error("Connection timeout"), { code: "ETIMEDOUT", timeoutType: "CONNECT_TIMEOUT" }),
+      );
+    }, timeouts.connectionMs);
+    const onError = (error: Error) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(error);
+    };
+    socket.once("error", onError);
+    socket.once(ready, () => {
+      clearTimeout(timer);
+      socket.off("error", onError);
+      resolve(socket);
+    });
+  });
+}
