@@ -145,12 +145,13 @@ export function classifySmtpFailure(error: unknown, context: ClassifyContext): M
       cause: error,
     });
 
-  if (failure.code && DNS_CODES.has(failure.code)) failure.code = "EDNS";
-  switch (failure.code) {
+  // Node's own resolver codes (a socket opened by connect.ts) mean what nodemailer's EDNS means.
+  const resolverCode = failure.code && DNS_CODES.has(failure.code) ? failure.code : undefined;
+  switch (resolverCode ? "EDNS" : failure.code) {
     case "EDNS":
       return make(
         "dns",
-        `smtp.host ${smtp.host} does not resolve (${failure.originalCode ?? "no address"})`,
+        `smtp.host ${smtp.host} does not resolve (${resolverCode ?? failure.originalCode ?? "no address"})`,
         "smtp.host",
       );
     case "ETIMEDOUT":

@@ -1,4 +1,4 @@
-import { connect as connectTcp, type Socket } from "node:net";
+import { connect as connectTcp, type LookupFunction, type Socket } from "node:net";
 import { type ConnectionOptions, connect as connectTls, type TLSSocket } from "node:tls";
 import type { NormalizedCustomDeclaration } from "../declaration/normalize.js";
 
@@ -15,10 +15,12 @@ import type { NormalizedCustomDeclaration } from "../declaration/normalize.js";
 export function connectSocket(
   decl: NormalizedCustomDeclaration,
   tls: ConnectionOptions,
+  lookup?: LookupFunction,
 ): Promise<Socket | TLSSocket> {
   const { host, port, protocol, timeouts } = decl.smtp;
   return new Promise((resolve, reject) => {
-    const socket = protocol === "tls" ? connectTls({ ...tls, host, port }) : connectTcp({ host, port });
+    const target = { host, port, ...(lookup && { lookup }) };
+    const socket = protocol === "tls" ? connectTls({ ...tls, ...target }) : connectTcp(target);
     const ready = protocol === "tls" ? "secureConnect" : "connect";
     const timer = setTimeout(() => {
       socket.destroy();

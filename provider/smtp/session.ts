@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { isIP } from "node:net";
+import { isIP, type LookupFunction } from "node:net";
 import { resolve } from "node:path";
 import { createSecureContext, rootCertificates, type SecureContext, type TLSSocket } from "node:tls";
 import type SMTPConnection from "nodemailer/lib/smtp-connection";
@@ -39,6 +39,8 @@ export interface SmtpSessionOptions {
   clientName?: string;
   /** The clock, for daysLeft. */
   now?: () => Date;
+  /** The host name resolver (default: the system's, as net.connect uses it). */
+  lookup?: LookupFunction;
 }
 
 /** Nodemailer's connection as this module uses it; `_ehloLines` is the only internal field read. */
@@ -193,7 +195,7 @@ export class SmtpSession {
     const connectionOptions = smtpConnectionOptions(decl, extraCaPem, options.clientName);
     // Connect first and load nodemailer meanwhile (see connect.ts).
     const [opened, loaded] = await Promise.allSettled([
-      connectSocket(decl, connectionOptions.tls ?? {}),
+      connectSocket(decl, connectionOptions.tls ?? {}, options.lookup),
       import("nodemailer/lib/smtp-connection"),
     ]);
     if (loaded.status === "rejected") {

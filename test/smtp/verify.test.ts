@@ -48,6 +48,21 @@ describe("verifySmtp", () => {
     expect(report.tls).not.toBeNull();
   });
 
+  it("a host name that does not resolve: dns", async () => {
+    // The system resolver would ask a DNS server off this machine: the test brings its own
+    // resolver answering as a resolver does for an unknown name (only loopback traffic in tests).
+    const lookup = ((hostname: string, _options: unknown, callback: (error: Error) => void) =>
+      callback(
+        Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" }),
+      )) as never;
+    const decl = fx.normalized({ smtp: { host: "smtp.does-not-exist.invalid" } });
+    const report = await verifySmtp(decl, fx.credentials, { baseDir: fx.dir, lookup });
+    expect(report.error).toMatchObject({ code: "dns", smtpCode: null });
+    expect(report.error?.message).toBe(
+      "smtp.host smtp.does-not-exist.invalid does not resolve (ENOTFOUND). Check smtp.host.",
+    );
+  });
+
   it("never greets -> timeout", async () => {
     const silent = await startSilentServer();
     try {
