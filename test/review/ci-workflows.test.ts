@@ -109,6 +109,7 @@ describe("examples/ci workflows", () => {
     );
     expect(text["mailserver-pr.yml"]).toContain("npx mailserver validate mailservers/ --format github");
     expect(text["mailserver-pr.yml"]).toContain(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not JavaScript.
       "npx mailserver diff --base origin/${{ github.base_ref }} mailservers/ --format markdown",
     );
     expect(text["mailserver-drift.yml"]).toContain("pulumi preview --refresh --expect-no-changes --json");
