@@ -69,7 +69,7 @@ export async function create(inputs: Record<string, unknown>): Promise<dynamic.C
 export async function read(id: string, props: Record<string, unknown>): Promise<dynamic.ReadResult> {
   return guard("read", props, async () => {
     const state = upgradeState(props);
-    const { props: observed, inputs } = await readMailServer(state, { steps: await steps() });
+    const { props: observed, inputs } = await readMailServer(state);
     return { id, props: observed, inputs };
   });
 }
