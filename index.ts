@@ -12,7 +12,7 @@ const folder = config.get("declarations") ?? "mailservers";
 /** Outputs worth showing in `pulumi stack output`; the secrets stay on the resource. */
 function publicOutputs(server: MailServer) {
   return {
-    type: server.server,
+    server: server.server,
     host: server.host,
     port: server.port,
     protocol: server.protocol,

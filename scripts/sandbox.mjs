@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+// `npm run sandbox`: the sandbox OpenID Provider and SMTP server on loopback, for trying the tool
+// without a Google or Microsoft account. Writes ready-to-use declarations to a folder (default
+// .sandbox/), prints the commands to try, shows every message that arrives, and runs until Ctrl-C.
+//   --dir PATH        where to write the declarations (default .sandbox)
+//   --auto-approve    approve device codes on the OP's pages by itself after 3 seconds
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { parseArgs } from "node:util";
+
+const { values } = parseArgs({
+  options: { dir: { type: "string", default: ".sandbox" }, "auto-approve": { type: "boolean", default: false } },
+});
+const { startSandboxOP, introspectAccessToken } = await import("../dist/sandbox/op.js");
+const { startSandboxSmtp } = await import("../dist/sandbox/smtp.js");
+
+const op = await startSandboxOP({
+  deviceFlowInterval: 2,
+  ...(values["auto-approve"] && { autoApproveDevice: { afterMs: 3000 } }),
+});
+const smtp = await startSandboxSmtp({
+  verifyAccessToken: async (token) => {
+    const owner = await introspectAccessToken(op, token);
+    return owner.active && owner.email ? { username: owner.email } : null;
+  },
+});
+
+const dir = resolve(values.dir);
+mkdirSync(join(dir, ".secrets"), { recursive: true, mode: 0o700 });
+writeFileSync(join(dir, "ca.pem"), smtp.caPem);
+writeFileSync(join(dir, ".secrets/smtp-password"), `${smtp.account.password}\n`, { mode: 0o600 });
+const header = `# yaml-language-server: $schema=${resolve("schema/mailserver.schema.json")}\n# Written by npm run sandbox: valid while it runs.\nversion: 1\n`;
+const tls = `  tls:\n    ca: { file: ca.pem }\n`;
+const declarations = {
+  "basic-starttls.yaml": `${header}name: sandbox-basic
+smtp:
+  host: 127.0.0.1
+  protocol: starttls
+  port: ${smtp.starttlsPort}
+${tls}auth:
+  method: basic
+  username: ${smtp.account.username}
+  password: { file: .secrets/smtp-password }
+from:
+  name: Sandbox Notifications
+  address: ${smtp.account.username}
+testEmail:
+  to: [ops@sandbox.test]
+`,
+  "oauth-device.yaml": `${header}name: sandbox-oauth-device
+smtp:
+  host: 127.0.0.1
+  protocol: tls
+  port: ${smtp.tlsPort}
+${tls}auth:
+  method: oauth
+  issuer: ${op.issuer}
+  clientId: ${op.clients.native.clientId}
+  scopes: [openid, email, offline_access]
+  flow: device
+  refreshToken: { file: .secrets/oauth-device.json }
+from:
+  name: Sandbox Notifications
+testEmail:
+  to: [ops@sandbox.test]
+`,
+  "oauth-loopback.yaml": `${header}name: sandbox-oauth-loopback
+smtp:
+  host: 127.0.0.1
+  protocol: tls
+  port: ${smtp.tlsPort}
+${tls}auth:
+  method: oauth
+  issuer: ${op.issuer}
+  clientId: ${op.clients.native.clientId}
+  scopes: [openid, email, offline_access]
+  flow: loopback
+  redirectUri: http://127.0.0.1:0/callback
+  refreshToken: { file: .secrets/oauth-loopback.json }
+testEmail:
+  to: [ops@sandbox.test]
+`,
+};
+for (const [name, text] of Object.entries(declarations)) writeFileSync(join(dir, name), text);
+
+const at = relative(process.cwd(), dir) || ".";
+console.log(`Sandbox OpenID Provider  ${op.issuer}  (sign in as ${op.account.login}, any password)
+Sandbox SMTP server      127.0.0.1:${smtp.tlsPort} implicit TLS, 127.0.0.1:${smtp.starttlsPort} STARTTLS
+                         certificate from a throwaway CA (${at}/ca.pem); Basic login ${smtp.account.username}
+Declarations in ${at}/. Try:
+
+  npx mailserver validate ${at}
+  npx mailserver discover ${op.issuer}
+  npx mailserver verify ${at}/basic-starttls.yaml
+  npx mailserver test-email ${at}/basic-starttls.yaml
+  npx mailserver authorize ${at}/oauth-device.yaml --out ${at}/.secrets/oauth-device.json${values["auto-approve"] ? "   (approved by itself after 3 s)" : ""}
+  npx mailserver authorize ${at}/oauth-loopback.yaml --out ${at}/.secrets/oauth-loopback.json
+  npx mailserver test-email ${at}/oauth-device.yaml
+  npx mailserver drift ${at}
+
+Messages that arrive are shown below. Ctrl-C stops both servers (they keep everything in memory).
+`);
+
+let shown = 0;
+const timer = setInterval(() => {
+  for (; shown < smtp.messages.length; shown++) {
+    const { parsed, user } = smtp.messages[shown];
+    console.log(`[smtp] from ${parsed.from?.text ?? "?"} to ${[parsed.to].flat().map((to) => to?.text).join(", ")} (login ${user}): ${parsed.subject ?? ""}`);
+  }
+}, 250);
+
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  clearInterval(timer);
+  await Promise.allSettled([op.stop(), smtp.stop()]);
+  process.exit(0);
+}
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);
