@@ -14,7 +14,7 @@ import { validateDeclarationValue } from "../declaration/validate.js";
 import { ERROR_CODES, type ErrorCode, MailServerError } from "../errors.js";
 import { obtainGrant } from "./grant.js";
 import { inputsOf, type MailServerState, STATE_VERSION, splitInputs } from "./state.js";
-import type { Endpoints, LifecycleSteps, SmtpCredentials, VerifyReport } from "./steps.js";
+import type { IssuerMetadata, LifecycleSteps, SmtpCredentials, VerifyReport } from "./steps.js";
 import { transportOf } from "./transport.js";
 
 export interface ApplyOptions {
@@ -96,12 +96,13 @@ export async function applyMailServer(
       ...(normalized.replyTo !== undefined && { replyTo: normalized.replyTo }),
       ...(password !== undefined && { password }),
       ...(oauth && {
-        issuer: oauth.endpoints.issuer,
+        // Absent endpoints are null in the metadata and left out of the state.
+        issuer: oauth.endpoints.issuer ?? undefined,
         endpoints: {
-          authorization: oauth.endpoints.authorizationEndpoint,
-          token: oauth.endpoints.tokenEndpoint,
-          deviceAuthorization: oauth.endpoints.deviceAuthorizationEndpoint,
-          revocation: oauth.endpoints.revocationEndpoint,
+          authorization: oauth.endpoints.authorizationEndpoint ?? undefined,
+          token: oauth.endpoints.tokenEndpoint ?? undefined,
+          deviceAuthorization: oauth.endpoints.deviceAuthorizationEndpoint ?? undefined,
+          revocation: oauth.endpoints.revocationEndpoint ?? undefined,
         },
         scopes: oauth.scope,
         grantedAt: oauth.grantedAt,
@@ -141,7 +142,7 @@ export async function applyMailServer(
 }
 
 interface OAuthFacts {
-  endpoints: Endpoints;
+  endpoints: IssuerMetadata;
   username: string;
   fromAddress?: string;
   accessToken: string;
@@ -180,7 +181,7 @@ async function oauthFacts(
   });
   // A refresh response may carry no ID token: keep the identity learned when the grant was made.
   const identity = grant.idTokenClaims
-    ? context.steps.identityFromClaims(grant.idTokenClaims, auth, declaration.from)
+    ? context.steps.identityFromClaims(grant.idTokenClaims, auth, declaration.from.address)
     : {
         username: auth.username ?? previous?.username ?? "",
         ...((declaration.from.address ?? previous?.fromAddress) !== undefined && {
@@ -199,7 +200,7 @@ async function oauthFacts(
   return {
     endpoints,
     username: identity.username,
-    ...(identity.fromAddress !== undefined && { fromAddress: identity.fromAddress }),
+    ...(identity.fromAddress != null && { fromAddress: identity.fromAddress }),
     accessToken: grant.accessToken,
     refreshToken: grant.refreshToken,
     refreshTokenChanged: grant.changed,

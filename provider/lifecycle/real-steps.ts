@@ -26,53 +26,21 @@ export function promptLine(prompt: FlowPrompt): string {
 
 export function realSteps(): LifecycleSteps {
   return {
-    resolveEndpoints: async (auth) => {
-      const metadata = await resolveEndpoints(auth);
-      return {
-        ...(metadata.issuer && { issuer: metadata.issuer }),
-        ...(metadata.authorizationEndpoint && { authorizationEndpoint: metadata.authorizationEndpoint }),
-        ...(metadata.tokenEndpoint && { tokenEndpoint: metadata.tokenEndpoint }),
-        ...(metadata.deviceAuthorizationEndpoint && {
-          deviceAuthorizationEndpoint: metadata.deviceAuthorizationEndpoint,
-        }),
-        ...(metadata.revocationEndpoint && { revocationEndpoint: metadata.revocationEndpoint }),
-      };
-    },
-    authorize: async (auth, options) => {
-      return authorize(auth, {
-        ...(options.clientSecret !== undefined && { clientSecret: options.clientSecret }),
+    resolveEndpoints,
+    authorize: (auth, options) =>
+      authorize(auth, {
+        ...options,
         prompt: (prompt: AuthorizationPrompt) => options.prompt(promptLine(prompt)),
-        ...(options.fromAddress !== undefined && { fromAddress: options.fromAddress }),
         noBrowser: options.noBrowser ?? true,
-        ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
-      });
-    },
-    refreshGrant: (auth, options) => refreshGrant(auth, options),
-    revokeGrant: (auth, options) => revokeGrant(auth, options),
-    identityFromClaims: (claims, auth, from) => {
-      const identity = identityFromClaims(claims, auth, from?.address);
-      return {
-        username: identity.username,
-        ...(identity.fromAddress && { fromAddress: identity.fromAddress }),
-      };
-    },
-    verifySmtp: (declaration, credentials, baseDir) =>
-      verifySmtp(declaration, toSessionCredentials(credentials), { baseDir }),
+      }),
+    refreshGrant,
+    revokeGrant,
+    identityFromClaims,
+    verifySmtp: (declaration, credentials, baseDir) => verifySmtp(declaration, credentials, { baseDir }),
     sendTestEmail: (declaration, credentials, baseDir, fromAddress) =>
-      sendTestEmail(declaration, toSessionCredentials(credentials), {
+      sendTestEmail(declaration, credentials, {
         baseDir,
         ...(fromAddress !== undefined && { fromAddress }),
       }),
-  };
-}
-
-function toSessionCredentials(credentials: Parameters<LifecycleSteps["verifySmtp"]>[1]) {
-  if (credentials.method === "basic") {
-    return { method: "basic" as const, username: credentials.username, password: credentials.password ?? "" };
-  }
-  return {
-    method: "oauth" as const,
-    username: credentials.username,
-    accessToken: credentials.accessToken ?? "",
   };
 }
