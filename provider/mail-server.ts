@@ -16,6 +16,7 @@ import type {
 import { MailServerError } from "./errors.js";
 import {
   inlineSecretReference,
+  OUTPUT_KEYS,
   type ResolvedEndpoints,
   SECRET_OUTPUT_KEYS,
   type VerificationOutput,
@@ -118,7 +119,7 @@ export class MailServer extends pulumi.dynamic.Resource {
       {
         ...props,
         // Outputs the provider fills in; declared so they exist on the resource object.
-        ...Object.fromEntries(OUTPUT_NAMES.map((key) => [key, undefined])),
+        ...Object.fromEntries(OUTPUT_KEYS.map((key) => [key, undefined])),
       },
       {
         ...resourceOptions,
@@ -160,29 +161,6 @@ export class MailServer extends pulumi.dynamic.Resource {
     return new MailServer(declaration.name, { ...(declaration as MailServerArgs), baseDir }, opts);
   }
 }
-
-const OUTPUT_NAMES = [
-  "stateVersion",
-  "host",
-  "port",
-  "protocol",
-  "username",
-  "fromName",
-  "fromAddress",
-  "issuer",
-  "endpoints",
-  "scopes",
-  "grantedAt",
-  "lastVerifiedAt",
-  "verification",
-  "certificate",
-  "lastTestEmail",
-  "refreshToken",
-  "accessToken",
-  "password",
-  "clientSecret",
-  "transport",
-] as const;
 
 /**
  * Builds the provider's inputs: secret values (and `{ config }` references, which only the program

@@ -24,6 +24,7 @@ if (!existsSync(join(root, "dist/provider/index.js")) || !existsSync(join(root, 
 
 const { startSandboxOP, introspectAccessToken } = await import("../dist/sandbox/op.js");
 const { startSandboxSmtp } = await import("../dist/sandbox/smtp.js");
+const { publicOutputs } = await import("../dist/provider/lifecycle/state.js");
 const { captureRegistrations, startEngine, startProviderHost, urnOf } = await import("./demo/engine.mjs");
 
 const cleanups = [];
@@ -233,23 +234,5 @@ export const hosts = servers.map((server) => server.host);
 
 /** The outputs people look at in `pulumi stack output`; secrets stay secret. */
 function publicView(state) {
-  const keys = [
-    "host",
-    "port",
-    "protocol",
-    "username",
-    "fromName",
-    "fromAddress",
-    "replyTo",
-    "issuer",
-    "endpoints",
-    "scopes",
-    "grantedAt",
-    "lastVerifiedAt",
-    "certificate",
-  ];
-  const view = Object.fromEntries(
-    keys.filter((key) => state[key] !== undefined).map((key) => [key, state[key]]),
-  );
-  return { ...view, verified: state.verification?.ok, refreshToken: "[secret]", transport: "[secret]" };
+  return { ...publicOutputs(state), refreshToken: "[secret]", transport: "[secret]" };
 }

@@ -34,6 +34,30 @@ export const SECRET_OUTPUT_KEYS = [
   "secretValues",
 ] as const;
 
+/** The outputs a MailServer declares, in the order people read them (the secret ones: SECRET_OUTPUT_KEYS). */
+export const OUTPUT_KEYS = [
+  "stateVersion",
+  "host",
+  "port",
+  "protocol",
+  "username",
+  "fromName",
+  "fromAddress",
+  "issuer",
+  "endpoints",
+  "scopes",
+  "grantedAt",
+  "lastVerifiedAt",
+  "verification",
+  "certificate",
+  "lastTestEmail",
+  "refreshToken",
+  "accessToken",
+  "password",
+  "clientSecret",
+  "transport",
+] as const;
+
 /** Prefix of the `{ config }` reference that stands for a secret given inline (`pulumi.secret(...)`). */
 export const INLINE_SECRET_PREFIX = "inline:";
 
@@ -113,7 +137,7 @@ export function splitInputs(props: Record<string, unknown>): {
     if ((RESERVED_INPUT_KEYS as readonly string[]).includes(key)) continue;
     if (!(DECLARATION_KEYS as readonly string[]).includes(key)) {
       // Not a declaration field: keep it only if it is not an output of ours, so the validator reports it.
-      if (OUTPUT_KEYS.has(key)) continue;
+      if (STATE_KEYS.has(key)) continue;
     }
     if (value === undefined || value === null) continue;
     declaration[key] = value;
@@ -142,30 +166,23 @@ export function inputsOf(props: Record<string, unknown>): MailServerInputs {
   return inputs as MailServerInputs;
 }
 
-const OUTPUT_KEYS = new Set<string>([
-  "stateVersion",
-  "host",
-  "port",
-  "protocol",
-  "username",
-  "fromName",
-  "fromAddress",
-  "issuer",
-  "endpoints",
-  "scopes",
-  "grantedAt",
-  "declaredGrantDigest",
-  "lastVerifiedAt",
-  "verification",
-  "certificate",
-  "lastTestEmail",
-  "drift",
-  "refreshToken",
-  "accessToken",
-  "password",
-  "clientSecret",
-  "transport",
-]);
+/** What the provider keeps in the state for itself: never a declared output. */
+const PROVIDER_STATE_KEYS = ["declaredGrantDigest", "drift"] as const;
+
+/** Every key of a state that is not an input. */
+const STATE_KEYS = new Set<string>([...OUTPUT_KEYS, ...PROVIDER_STATE_KEYS]);
+
+/**
+ * The outputs of a state that are not secret, for people to look at (the demo, a log line).
+ * @example
+ * console.log(JSON.stringify(publicOutputs(state), null, 2));
+ */
+export function publicOutputs(state: Record<string, unknown>): Record<string, unknown> {
+  const secret = new Set<string>(SECRET_OUTPUT_KEYS);
+  return Object.fromEntries(
+    OUTPUT_KEYS.filter((key) => !secret.has(key) && state[key] !== undefined).map((key) => [key, state[key]]),
+  );
+}
 
 /**
  * Reads a state of any version written by this provider. Version 1 is the first; a state without
