@@ -74,7 +74,9 @@ export function parseDeclarationText(text: string, file: string): ParsedDeclarat
   const root = document.contents as ParsedNode | null;
   const position = (pointer: string, at: "key" | "value" = "value") => locate(root, lineCounter, pointer, at);
   const problems: Problem[] = document.errors.map((error) => {
-    const { line, col } = lineCounter.linePos(error.pos[0]);
+    // An error at the end of the input (an unterminated quote or flow collection) is placed on the
+    // last line that holds text, not on the empty line after the final newline.
+    const { line, col } = lineCounter.linePos(Math.min(error.pos[0], text.trimEnd().length));
     const duplicate = error.code === "DUPLICATE_KEY";
     return {
       severity: "error",
