@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
-import { authorize } from "../dist/provider/oauth/index.js";
+import { sandboxDeclaredAuth, writeSandboxGrant } from "../dist/sandbox/grant.js";
 import { introspectAccessToken, startSandboxOP } from "../dist/sandbox/op.js";
 import { startSandboxSmtp } from "../dist/sandbox/smtp.js";
 import { median, ms, QUICK, ratio, report, runCommand } from "./lib/stats.mjs";
@@ -30,30 +30,6 @@ const smtp = await startSandboxSmtp({
 });
 const env = { SANDBOX_SMTP_PASSWORD: smtp.account.password };
 
-async function grant() {
-  const auth = {
-    method: "oauth",
-    issuer: op.issuer,
-    clientId: op.clients.native.clientId,
-    scopes: ["openid", "email", "offline_access"],
-    flow: "loopback",
-    authorizationParams: {},
-    rotatesRefreshTokens: true,
-    usernameClaims: ["email"],
-  };
-  const result = await authorize(auth, {
-    noBrowser: true,
-    prompt: (shown) => {
-      if (shown.kind === "loopback") void op.approveAuthorization(shown.authorizationUrl);
-    },
-  });
-  return JSON.stringify({
-    refreshToken: result.refreshToken,
-    username: result.username,
-    email: result.email,
-  });
-}
-
 /** A folder of `count` declarations pointing at the sandboxes. */
 async function folderOf(count) {
   const dir = await mkdtemp(join(tmpdir(), `mailserver-drift-bench-${count}-`));
@@ -61,19 +37,13 @@ async function folderOf(count) {
   for (let i = 0; i < count; i++) {
     const name = `decl-${String(i).padStart(3, "0")}`;
     const oauth = i % 5 === 4;
-    if (oauth) await writeFile(join(dir, `.${name}-grant.json`), await grant(), { mode: 0o600 });
+    if (oauth) await writeSandboxGrant(op, join(dir, `.${name}-grant.json`), { flow: "loopback" });
     const declaration = {
       version: 1,
       name,
       smtp: { host: smtp.host, protocol: "tls", port: smtp.tlsPort, tls: { ca: { file: "ca.pem" } } },
       auth: oauth
-        ? {
-            method: "oauth",
-            issuer: op.issuer,
-            clientId: op.clients.native.clientId,
-            scopes: ["openid", "email", "offline_access"],
-            refreshToken: { file: `.${name}-grant.json` },
-          }
+        ? sandboxDeclaredAuth(op, { flow: "loopback", refreshToken: { file: `.${name}-grant.json` } })
         : { method: "basic", username: smtp.account.username, password: { env: "SANDBOX_SMTP_PASSWORD" } },
       from: { address: oauth ? op.account.email : smtp.account.username },
     };

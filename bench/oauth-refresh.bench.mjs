@@ -5,22 +5,14 @@
 import { median, ms, percentile, QUICK, ratio, report, timeRuns } from "./lib/stats.mjs";
 
 const { startSandboxOP } = await import("../dist/sandbox/op.js");
-const { authorize, refreshGrant } = await import("../dist/provider/oauth/index.js");
+const { sandboxAuth, sandboxGrant } = await import("../dist/sandbox/grant.js");
+const { refreshGrant } = await import("../dist/provider/oauth/index.js");
 
 process.removeAllListeners("warning");
-const op = await startSandboxOP({ autoApproveDevice: { afterMs: 0 }, deviceFlowInterval: 1 });
+const op = await startSandboxOP({ deviceFlowInterval: 1 });
 try {
-  const auth = {
-    method: "oauth",
-    issuer: op.issuer,
-    clientId: op.clients.native.clientId,
-    scopes: ["openid", "email", "offline_access"],
-    flow: "device",
-    authorizationParams: {},
-    rotatesRefreshTokens: true,
-    usernameClaims: ["email"],
-  };
-  const grant = await authorize(auth, { prompt: () => undefined });
+  const auth = sandboxAuth(op);
+  const grant = await sandboxGrant(op);
   let refreshToken = grant.refreshToken;
   const runs = QUICK ? 5 : 200;
 

@@ -16,7 +16,7 @@ const createRuns = QUICK ? 3 : 30;
 
 const { startSandboxOP, introspectAccessToken } = await import("../dist/sandbox/op.js");
 const { startSandboxSmtp } = await import("../dist/sandbox/smtp.js");
-const { authorize } = await import("../dist/provider/oauth/authorize.js");
+const { sandboxDeclaredAuth, writeSandboxGrant } = await import("../dist/sandbox/grant.js");
 const { MailServer } = await import("../dist/provider/index.js");
 
 const op = await startSandboxOP({ deviceFlowInterval: 1 });
@@ -30,20 +30,7 @@ const folder = mkdtempSync(join(tmpdir(), "mailserver-bench-provider-"));
 writeFileSync(join(folder, "ca.pem"), smtp.caPem);
 
 // One grant, obtained once through the OP's real pages; every create then reuses (and rotates) it.
-const grant = await authorize(
-  {
-    method: "oauth",
-    issuer: op.issuer,
-    clientId: op.clients.native.clientId,
-    scopes: ["openid", "email", "offline_access"],
-    flow: "device",
-    authorizationParams: {},
-    rotatesRefreshTokens: true,
-    usernameClaims: ["email"],
-  },
-  { prompt: (shown) => void op.approveDeviceCode(shown.userCode) },
-);
-writeFileSync(join(folder, "grant.json"), JSON.stringify({ refreshToken: grant.refreshToken }));
+await writeSandboxGrant(op, join(folder, "grant.json"));
 
 const noop = {
   check: async (_olds, news) => ({ inputs: news }),
@@ -55,14 +42,7 @@ const registered = await captureRegistrations(async (pulumi) => [
     "bench-mail",
     {
       smtp: { host: "127.0.0.1", protocol: "tls", port: smtp.tlsPort, tls: { ca: { file: "ca.pem" } } },
-      auth: {
-        method: "oauth",
-        issuer: op.issuer,
-        clientId: op.clients.native.clientId,
-        scopes: ["openid", "email", "offline_access"],
-        flow: "device",
-        refreshToken: { file: "grant.json" },
-      },
+      auth: sandboxDeclaredAuth(op, { refreshToken: { file: "grant.json" } }),
       from: { name: "Bench" },
       baseDir: relative(root, folder),
     },

@@ -6,10 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import type { MailServerDeclaration } from "../../provider/declaration/generated/declaration.js";
-import { type AuthorizationPrompt, authorize } from "../../provider/oauth/index.js";
+import { sandboxDeclaredAuth, writeSandboxGrant } from "../../sandbox/grant.js";
 import { introspectAccessToken, type SandboxOP, startSandboxOP } from "../../sandbox/op.js";
 import type { SandboxSmtpOptions } from "../../sandbox/smtp.js";
-import { sandboxAuth } from "../helpers/op-auth.js";
 import { type DeclarationOverrides, type SmtpFixture, startSmtpFixture } from "../helpers/smtp-sandbox.js";
 
 export type OAuthOverrides = Omit<DeclarationOverrides, "auth"> & { auth?: Record<string, unknown> };
@@ -54,35 +53,12 @@ export async function startDriftSandbox(options: { smtp?: SandboxSmtpOptions } =
         from: { name: "Sandbox OAuth" },
         ...rest,
         auth: {
-          method: "oauth",
-          issuer: op.issuer,
-          clientId: op.clients.native.clientId,
-          scopes: ["openid", "email", "offline_access"],
-          flow: "loopback",
-          refreshToken: { file: grantFile },
+          ...sandboxDeclaredAuth(op, { flow: "loopback", refreshToken: { file: grantFile } }),
           ...auth,
-        } as MailServerDeclaration["auth"],
-      });
-    },
-    async grant(file) {
-      const grant = await authorize(sandboxAuth(op, { flow: "loopback" }), {
-        noBrowser: true,
-        prompt: (shown: AuthorizationPrompt) => {
-          if (shown.kind === "loopback") void op.approveAuthorization(shown.authorizationUrl);
         },
       });
-      const content = {
-        refreshToken: grant.refreshToken,
-        scope: grant.scope,
-        obtainedAt: new Date().toISOString(),
-        issuer: op.issuer,
-        clientId: op.clients.native.clientId,
-        username: op.account.email,
-        email: op.account.email,
-      };
-      await writeFile(join(dir, file), `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 });
-      return grant.refreshToken;
     },
+    grant: (file) => writeSandboxGrant(op, join(dir, file), { flow: "loopback" }),
     async write(file, declaration) {
       const path = join(dir, file);
       await writeFile(path, stringify(declaration));

@@ -1,23 +1,7 @@
 // Normalized OAuth settings for the sandbox and fake issuers (what normalizeDeclaration would give).
 import type { NormalizedOAuthAuth } from "../../provider/declaration/normalize.js";
-import type { SandboxOP } from "../../sandbox/op.js";
 
-export function sandboxAuth(
-  op: SandboxOP,
-  overrides: Partial<NormalizedOAuthAuth> = {},
-): NormalizedOAuthAuth {
-  return {
-    method: "oauth",
-    issuer: op.issuer,
-    clientId: op.clients.native.clientId,
-    scopes: ["openid", "email", "offline_access"],
-    flow: "device",
-    authorizationParams: {},
-    rotatesRefreshTokens: true,
-    usernameClaims: ["email"],
-    ...overrides,
-  };
-}
+export { sandboxAuth } from "../../sandbox/grant.js";
 
 export function fakeAuth(issuer: string, overrides: Partial<NormalizedOAuthAuth> = {}): NormalizedOAuthAuth {
   return {

@@ -1,11 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type AuthorizationPrompt,
-  authorize,
-  type Grant,
-  refreshGrant,
-  revokeGrant,
-} from "../../provider/oauth/index.js";
+import { type Grant, refreshGrant, revokeGrant } from "../../provider/oauth/index.js";
+import { sandboxGrant } from "../../sandbox/grant.js";
 import { introspectAccessToken, type SandboxOP, startSandboxOP } from "../../sandbox/op.js";
 import { rejection, sandboxAuth } from "../helpers/op-auth.js";
 
@@ -19,12 +14,10 @@ afterAll(() => Promise.all([op.stop(), noRevocation.stop()]));
 /** A fresh grant by the loopback flow, approved on the OP's pages. */
 async function grantFrom(server: SandboxOP, clientSecret?: string): Promise<Grant> {
   const client = clientSecret ? server.clients.confidential : server.clients.native;
-  return authorize(sandboxAuth(server, { flow: "loopback", clientId: client.clientId }), {
+  return sandboxGrant(server, {
+    flow: "loopback",
+    auth: { clientId: client.clientId },
     ...(clientSecret && { clientSecret }),
-    noBrowser: true,
-    prompt: (shown: AuthorizationPrompt) => {
-      if (shown.kind === "loopback") void server.approveAuthorization(shown.authorizationUrl);
-    },
   });
 }
 

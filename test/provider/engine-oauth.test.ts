@@ -12,6 +12,7 @@ import type { MailServerDeclaration } from "../../provider/declaration/generated
 import { normalizeDeclaration } from "../../provider/declaration/normalize.js";
 import { SECRET_OUTPUT_KEYS } from "../../provider/lifecycle/state.js";
 import { refreshGrant } from "../../provider/oauth/tokens.js";
+import { sandboxDeclaredAuth } from "../../sandbox/grant.js";
 import { introspectAccessToken, type SandboxOP, startSandboxOP } from "../../sandbox/op.js";
 import { type SandboxSmtp, startSandboxSmtp } from "../../sandbox/smtp.js";
 import { type CapturedResource, captureMailServer } from "../helpers/engine-capture.js";
@@ -32,14 +33,7 @@ function oauthArgs(auth: Record<string, unknown> = {}, rest: Record<string, unkn
   return {
     version: 1,
     smtp: { host: "127.0.0.1", protocol: "tls", port: smtp.tlsPort, tls: { ca: { file: "ca.pem" } } },
-    auth: {
-      method: "oauth",
-      issuer: op.issuer,
-      clientId: op.clients.native.clientId,
-      scopes: ["openid", "email", "offline_access"],
-      flow: "device",
-      ...auth,
-    },
+    auth: { ...sandboxDeclaredAuth(op), ...auth },
     from: { name: "Notifications" },
     testEmail: { to: ["ops@sandbox.test"], onDeploy: false },
     baseDir: relative(root, folder),

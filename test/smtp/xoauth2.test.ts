@@ -9,8 +9,9 @@ import { resolveSmtpCredentials } from "../../provider/credentials.js";
 import type { MailServerDeclaration } from "../../provider/declaration/generated/declaration.js";
 import type { NormalizedCustomDeclaration } from "../../provider/declaration/normalize.js";
 import { MailServerError } from "../../provider/errors.js";
-import { type AuthorizationPrompt, authorize, revokeGrant } from "../../provider/oauth/index.js";
+import { revokeGrant } from "../../provider/oauth/index.js";
 import { verifySmtp } from "../../provider/smtp/verify.js";
+import { sandboxDeclaredAuth, writeSandboxGrant } from "../../sandbox/grant.js";
 import { introspectAccessToken, type SandboxOP, startSandboxOP } from "../../sandbox/op.js";
 import { startSandboxSmtp } from "../../sandbox/smtp.js";
 import { runCli } from "../helpers/cli.js";
@@ -35,32 +36,13 @@ afterAll(async () => {
 beforeEach(() => fx.smtp.reset());
 
 /** A fresh grant by the loopback flow, approved on the OP's pages, stored as `authorize --out` would. */
-async function storedGrant(file: string): Promise<string> {
-  const grant = await authorize(sandboxAuth(op, { flow: "loopback" }), {
-    noBrowser: true,
-    prompt: (shown: AuthorizationPrompt) => {
-      if (shown.kind === "loopback") void op.approveAuthorization(shown.authorizationUrl);
-    },
-  });
-  const { refreshToken, scope, obtainedAt, issuer, clientId, username, email } = grant;
-  await writeFile(
-    join(fx.dir, file),
-    JSON.stringify({ refreshToken, scope, obtainedAt, issuer, clientId, username, email }),
-    { mode: 0o600 },
-  );
-  return refreshToken;
+function storedGrant(file: string): Promise<string> {
+  return writeSandboxGrant(op, join(fx.dir, file), { flow: "loopback" });
 }
 
 function oauthOverrides(grantFile: string, extra: DeclarationOverrides = {}): DeclarationOverrides {
   return {
-    auth: {
-      method: "oauth",
-      issuer: op.issuer,
-      clientId: op.clients.native.clientId,
-      scopes: ["openid", "email", "offline_access"],
-      flow: "loopback",
-      refreshToken: { file: grantFile },
-    },
+    auth: sandboxDeclaredAuth(op, { flow: "loopback", refreshToken: { file: grantFile } }),
     from: { name: "Ops" },
     ...extra,
   };
