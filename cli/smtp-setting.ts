@@ -1,12 +1,9 @@
 // Shared by `mailserver verify` and `mailserver test-email`: read one declaration file, refuse
 // what cannot be verified, and resolve its credentials from env and file references.
-import { stat } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
 import type { ResolvedSmtpCredentials } from "../provider/credentials.js";
-import { loadDeclarationFile } from "../provider/declaration/load.js";
-import { type NormalizedCustomDeclaration, normalizeDeclaration } from "../provider/declaration/normalize.js";
-import { MailServerError } from "../provider/errors.js";
+import type { NormalizedCustomDeclaration } from "../provider/declaration/normalize.js";
 import { type CliIO, UsageError } from "./io.js";
+import { loadSetting } from "./load-setting.js";
 
 export interface SmtpSetting {
   file: string;
@@ -24,23 +21,10 @@ export async function loadSmtpSetting(
   command: string,
 ): Promise<SmtpSetting> {
   if (!path) throw new UsageError(`${command} needs a DECLARATION file`);
-  const file = resolve(io.cwd, path);
-  const info = await stat(file).catch(() => undefined);
-  if (!info?.isFile()) throw new UsageError(`${path}: no such file`);
-  const loaded = await loadDeclarationFile(file);
-  if (!loaded.valid || !loaded.declaration) {
-    const errors = loaded.problems
-      .filter((problem) => problem.severity === "error")
-      .map((problem) => `  ${path}:${problem.line}:${problem.column} ${problem.message} (${problem.code})`);
-    throw new MailServerError("declaration-invalid", `${path} has errors:\n${errors.join("\n")}`, {
-      remedy: `Run \`mailserver validate ${path}\` and fix what it reports.`,
-    });
-  }
-  const decl = normalizeDeclaration(loaded.declaration);
+  const { file, baseDir, decl } = await loadSetting(path, io);
   if (decl.server !== "custom") {
     throw new UsageError(`${path} declares the built-in mail server: there is no SMTP server to ${command}`);
   }
-  const baseDir = dirname(file);
   return {
     file,
     baseDir,
