@@ -28,3 +28,13 @@ export function colorizer(stream: CliIO["stdout"], env: CliIO["env"]) {
 export function writeJson(io: CliIO, value: unknown): void {
   io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
+
+/** The value of `--format`, one of `formats`; anything else is a usage error that names them. */
+export function formatOption<const F extends readonly string[]>(
+  value: string | undefined,
+  formats: F,
+): F[number] {
+  if (value !== undefined && formats.includes(value)) return value as F[number];
+  const choices = formats.length === 2 ? `${formats[0]} or ${formats[1]}` : `one of ${formats.join(", ")}`;
+  throw new UsageError(`--format must be ${choices}`);
+}

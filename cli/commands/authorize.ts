@@ -1,9 +1,8 @@
-import { stat } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { NormalizedOAuthAuth } from "../../provider/declaration/normalize.js";
 import type { AuthorizationPrompt } from "../../provider/oauth/authorize.js";
-import { type CliIO, UsageError, writeJson } from "../io.js";
+import { type CliIO, formatOption, UsageError, writeJson } from "../io.js";
 
 export const usage = `Usage: mailserver authorize DECLARATION [--flow device|loopback] [--no-browser] [--out FILE]
                           [--timeout SECONDS] [--format text|json]
@@ -37,8 +36,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       format: { type: "string", default: "text" },
     },
   });
-  if (values.format !== "text" && values.format !== "json")
-    throw new UsageError("--format must be text or json");
+  const format = formatOption(values.format, ["text", "json"]);
   if (values.flow !== undefined && values.flow !== "device" && values.flow !== "loopback") {
     throw new UsageError("--flow must be device or loopback");
   }
@@ -81,7 +79,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     await writePrivateFileAtomically(out, `${JSON.stringify(stored, null, 2)}\n`);
   }
   const storedAs = values.out ?? null;
-  if (values.format === "json") {
+  if (format === "json") {
     writeJson(io, { username: grant.username, email: grant.email, scopes: grant.scope, stored: storedAs });
     return 0;
   }
@@ -112,26 +110,10 @@ async function loadOAuthSetting(
   path: string,
   io: CliIO,
 ): Promise<{ auth: NormalizedOAuthAuth; from: string | undefined; baseDir: string }> {
-  const file = resolve(io.cwd, path);
-  const info = await stat(file).catch(() => undefined);
-  if (!info?.isFile()) throw new UsageError(`${path}: no such file`);
-  const [{ loadDeclarationFile }, { normalizeDeclaration }, { MailServerError }] = await Promise.all([
-    import("../../provider/declaration/load.js"),
-    import("../../provider/declaration/normalize.js"),
-    import("../../provider/errors.js"),
-  ]);
-  const loaded = await loadDeclarationFile(file);
-  if (!loaded.valid || !loaded.declaration) {
-    const errors = loaded.problems
-      .filter((problem) => problem.severity === "error")
-      .map((problem) => `  ${path}:${problem.line}:${problem.column} ${problem.message} (${problem.code})`);
-    throw new MailServerError("declaration-invalid", `${path} has errors:\n${errors.join("\n")}`, {
-      remedy: `Run \`mailserver validate ${path}\` and fix what it reports.`,
-    });
-  }
-  const declaration = normalizeDeclaration(loaded.declaration);
-  if (declaration.server !== "custom" || declaration.auth.method !== "oauth") {
+  const { loadSetting } = await import("../load-setting.js");
+  const { decl, baseDir } = await loadSetting(path, io);
+  if (decl.server !== "custom" || decl.auth.method !== "oauth") {
     throw new UsageError(`${path} does not use OAuth (auth.method: oauth): there is nothing to authorize`);
   }
-  return { auth: declaration.auth, from: declaration.from.address, baseDir: dirname(file) };
+  return { auth: decl.auth, from: decl.from.address, baseDir };
 }

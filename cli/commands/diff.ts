@@ -12,7 +12,7 @@ import { type ReviewSource, reviewChanges } from "../../provider/review/diff.js"
 import { type ReviewFormat, renderReview } from "../../provider/review/render.js";
 import { findDeclarationFiles, isOtherToolsFile } from "../find-declarations.js";
 import { revisionFiles, verifyRevision } from "../git-revision.js";
-import { type CliIO, UsageError } from "../io.js";
+import { type CliIO, formatOption, UsageError } from "../io.js";
 
 export const usage = `Usage: mailserver diff OLD NEW [--format markdown|json|text]
        mailserver diff --base GIT_REF [PATH...] [--format markdown|json|text]
@@ -42,8 +42,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     strict: true,
     options: { format: { type: "string", default: "text" }, base: { type: "string" } },
   });
-  const format = values.format as ReviewFormat;
-  if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(", ")}`);
+  const format: ReviewFormat = formatOption(values.format, FORMATS);
 
   let before: ReviewSource[];
   let after: ReviewSource[];

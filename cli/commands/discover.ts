@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { type CliIO, UsageError, writeJson } from "../io.js";
+import { type CliIO, formatOption, UsageError, writeJson } from "../io.js";
 
 export const usage = `Usage: mailserver discover ISSUER_URL [--format text|json]
 
@@ -35,8 +35,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     strict: true,
     options: { format: { type: "string", default: "text" } },
   });
-  if (values.format !== "text" && values.format !== "json")
-    throw new UsageError("--format must be text or json");
+  const format = formatOption(values.format, ["text", "json"]);
   if (positionals.length !== 1) throw new UsageError("discover needs exactly one ISSUER_URL");
   const issuerUrl = positionals[0] as string;
   let url: URL;
@@ -50,7 +49,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
 
   const { discoverIssuer } = await import("../../provider/oauth/discover.js");
   const metadata = await discoverIssuer(issuerUrl);
-  if (values.format === "json") {
+  if (format === "json") {
     writeJson(io, metadata);
     return 0;
   }

@@ -8,7 +8,7 @@ import { DEFAULT_OBSERVE_TIMEOUT_MS } from "../../provider/drift/observe.js";
 import { type RecordedState, readRecordedState } from "../../provider/drift/recorded-state.js";
 import { isMailServerError } from "../../provider/errors.js";
 import { findDeclarationFiles, isOtherToolsFile } from "../find-declarations.js";
-import { type CliIO, UsageError, writeJson } from "../io.js";
+import { type CliIO, formatOption, UsageError, writeJson } from "../io.js";
 import { driftAsGithub, driftAsJson, driftAsText } from "../render/drift.js";
 
 export const usage = `Usage: mailserver drift [PATH...] [--state FILE] [--concurrency N] [--format text|json|github]
@@ -50,8 +50,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       timeout: { type: "string", default: String(DEFAULT_OBSERVE_TIMEOUT_MS / 1000) },
     },
   });
-  const format = values.format as (typeof FORMATS)[number];
-  if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(", ")}`);
+  const format = formatOption(values.format, FORMATS);
   const concurrency = integer("--concurrency", values.concurrency, 1, 1024);
   const certWarnDays = integer("--cert-warn-days", values["cert-warn-days"], 0, 3650);
   const timeoutSeconds = Number(values.timeout);

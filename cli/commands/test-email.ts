@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import type { TestEmailReport } from "../../provider/smtp/test-email.js";
-import { type CliIO, colorizer, UsageError, writeJson } from "../io.js";
+import { type CliIO, colorizer, formatOption, UsageError, writeJson } from "../io.js";
 import { loadSmtpSetting } from "../smtp-setting.js";
 
 export const usage = `Usage: mailserver test-email DECLARATION [--to ADDRESS...] [--format text|json]
@@ -27,8 +27,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     strict: true,
     options: { to: { type: "string", multiple: true }, format: { type: "string", default: "text" } },
   });
-  if (values.format !== "text" && values.format !== "json")
-    throw new UsageError("--format must be text or json");
+  const format = formatOption(values.format, ["text", "json"]);
   if (positionals.length > 1) throw new UsageError("test-email takes one DECLARATION");
   const to = values.to ?? [];
   const bad = to.find((address) => !ADDRESS.test(address));
@@ -44,7 +43,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     baseDir: setting.baseDir,
     ...(to.length > 0 && { to }),
   });
-  if (values.format === "json") writeJson(io, report);
+  if (format === "json") writeJson(io, report);
   else writeText(report, io);
   return report.ok ? 0 : 1;
 }

@@ -3,7 +3,7 @@ import { readDeclarationFile } from "../../provider/declaration/load.js";
 import { hasErrors } from "../../provider/declaration/problem.js";
 import { validateParsed } from "../../provider/declaration/validate.js";
 import { findDeclarationFiles, isOtherToolsFile } from "../find-declarations.js";
-import { type CliIO, UsageError, writeJson } from "../io.js";
+import { type CliIO, formatOption, UsageError, writeJson } from "../io.js";
 import { type FileReport, problemsAsGithub, problemsAsJson, problemsAsText } from "../render/problems.js";
 
 export const usage = `Usage: mailserver validate [PATH...] [--format text|json|github] [--strict]
@@ -27,8 +27,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     strict: true,
     options: { format: { type: "string", default: "text" }, strict: { type: "boolean", default: false } },
   });
-  const format = values.format as (typeof FORMATS)[number];
-  if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(", ")}`);
+  const format = formatOption(values.format, FORMATS);
   const paths = await findDeclarationFiles(positionals.length > 0 ? positionals : ["."]);
 
   const reports: FileReport[] = [];

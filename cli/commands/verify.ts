@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import type { VerifyReport } from "../../provider/smtp/verify.js";
-import { type CliIO, colorizer, UsageError, writeJson } from "../io.js";
+import { type CliIO, colorizer, formatOption, UsageError, writeJson } from "../io.js";
 import { loadSmtpSetting } from "../smtp-setting.js";
 
 export const usage = `Usage: mailserver verify DECLARATION [--format text|json]
@@ -24,15 +24,14 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     strict: true,
     options: { format: { type: "string", default: "text" } },
   });
-  if (values.format !== "text" && values.format !== "json")
-    throw new UsageError("--format must be text or json");
+  const format = formatOption(values.format, ["text", "json"]);
   if (positionals.length > 1) throw new UsageError("verify takes one DECLARATION");
   // Start loading the SMTP client while the declaration is read and validated.
   const smtpModule = import("../../provider/smtp/verify.js");
   const setting = await loadSmtpSetting(positionals[0], io, "verify");
   const { verifySmtp } = await smtpModule;
   const report = await verifySmtp(setting.decl, setting.credentials, { baseDir: setting.baseDir });
-  if (values.format === "json") writeJson(io, report);
+  if (format === "json") writeJson(io, report);
   else writeText(report, io);
   return report.ok ? 0 : 1;
 }
