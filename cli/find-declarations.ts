@@ -1,12 +1,6 @@
-import { readdir, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { stat } from "node:fs/promises";
+import { findDeclarationFilesIn } from "../provider/declaration/find.js";
 import { UsageError } from "./io.js";
-
-export const DECLARATION_FILE = /\.(ya?ml|json)$/i;
-/** Files a folder scan meets that are plainly something else than a mail server declaration. */
-export const NOT_DECLARATIONS =
-  /^(Pulumi(\.[^.]+)?\.ya?ml|package(-lock)?\.json|tsconfig(\.[^.]+)?\.json|biome\.json)$/;
-export const SKIPPED_FOLDERS = new Set(["node_modules", "dist"]);
 
 export interface DeclarationPath {
   path: string;
@@ -39,27 +33,11 @@ export async function findDeclarationFiles(paths: string[]): Promise<Declaration
       files.push({ path, explicit: true });
       continue;
     }
-    const found = await walk(path);
+    const found = await findDeclarationFilesIn(path);
     if (found.length === 0)
       throw new UsageError(`${path}: no declarations (*.yaml, *.yml, *.json) in this folder`);
     files.push(...found.map((file) => ({ path: file, explicit: false })));
   }
   const seen = new Set<string>();
   return files.filter((file) => !seen.has(file.path) && seen.add(file.path));
-}
-
-async function walk(folder: string): Promise<string[]> {
-  const entries = await readdir(folder, { withFileTypes: true });
-  entries.sort((a, b) => a.name.localeCompare(b.name));
-  const files: string[] = [];
-  for (const entry of entries) {
-    if (entry.name.startsWith(".")) continue;
-    const path = join(folder, entry.name);
-    if (entry.isDirectory()) {
-      if (!SKIPPED_FOLDERS.has(entry.name)) files.push(...(await walk(path)));
-    } else if (entry.isFile() && DECLARATION_FILE.test(entry.name) && !NOT_DECLARATIONS.test(entry.name)) {
-      files.push(path);
-    }
-  }
-  return files;
 }

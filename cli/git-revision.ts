@@ -4,8 +4,8 @@
  */
 import { execFile } from "node:child_process";
 import { posix } from "node:path";
+import { DECLARATION_FILE, NOT_DECLARATIONS, SKIPPED_FOLDERS } from "../provider/declaration/find.js";
 import { MAX_DECLARATION_BYTES } from "../provider/declaration/load.js";
-import { DECLARATION_FILE, NOT_DECLARATIONS, SKIPPED_FOLDERS } from "./find-declarations.js";
 import { UsageError } from "./io.js";
 
 /** One file at the revision; `bytes` is undefined when it is larger than a declaration may be. */

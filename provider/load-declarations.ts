@@ -3,8 +3,9 @@
  * loadDeclarationFile), all problems of all files reported at once, nothing created when any
  * file is invalid.
  */
-import { readdir, stat } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { stat } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { findDeclarationFilesIn } from "./declaration/find.js";
 import type { MailServerDeclaration } from "./declaration/generated/declaration.js";
 import { loadDeclarationFile } from "./declaration/load.js";
 import type { Problem } from "./declaration/problem.js";
@@ -20,14 +21,9 @@ export interface FolderDeclaration {
   problems: Problem[];
 }
 
-const DECLARATION_FILE = /\.(ya?ml|json)$/i;
-/** Other tools' files that live next to declarations. */
-const NOT_DECLARATIONS =
-  /^(Pulumi(\.[^.]+)?\.ya?ml|package(-lock)?\.json|tsconfig(\.[^.]+)?\.json|biome\.json)$/;
-
 /**
  * Reads every *.yaml, *.yml and *.json declaration under `folder` (recursively, skipping
- * dot-folders and node_modules), validates each, and returns them sorted by path. Throws
+ * dot-folders, node_modules and dist: see findDeclarationFilesIn), validates each, and returns them sorted by path. Throws
  * `declaration-invalid` naming every error when any file is invalid, and when two files declare
  * the same `name` (names are resource names). A folder without declarations gives an empty list.
  * @example
@@ -42,7 +38,7 @@ export async function loadDeclarations(folder: string): Promise<FolderDeclaratio
       remedy: "Create the folder, or set `pulumi config set mailserver:declarations FOLDER`.",
     });
   }
-  const files = await walk(folder);
+  const files = await findDeclarationFilesIn(folder);
   const loaded: FolderDeclaration[] = [];
   const errors: string[] = [];
   for (const file of files) {
@@ -73,20 +69,4 @@ export async function loadDeclarations(folder: string): Promise<FolderDeclaratio
     );
   }
   return loaded;
-}
-
-async function walk(folder: string): Promise<string[]> {
-  const entries = await readdir(folder, { withFileTypes: true });
-  entries.sort((a, b) => a.name.localeCompare(b.name));
-  const files: string[] = [];
-  for (const entry of entries) {
-    if (entry.name.startsWith(".")) continue;
-    const path = join(folder, entry.name);
-    if (entry.isDirectory()) {
-      if (entry.name !== "node_modules") files.push(...(await walk(path)));
-    } else if (DECLARATION_FILE.test(entry.name) && !NOT_DECLARATIONS.test(entry.name)) {
-      files.push(path);
-    }
-  }
-  return files;
 }

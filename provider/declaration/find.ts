@@ -1,0 +1,36 @@
+/**
+ * Which files in a folder are declarations: *.yaml, *.yml and *.json, found recursively, except
+ * dot-files and dot-folders, node_modules and dist, and the files of other tools that live next to
+ * declarations (Pulumi project and stack files, package and tsconfig files, biome.json). One rule
+ * for the Pulumi program's loadDeclarations and the CLI's folder scans.
+ */
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+
+export const DECLARATION_FILE = /\.(ya?ml|json)$/i;
+/** Files a folder scan meets that are plainly something else than a mail server declaration. */
+export const NOT_DECLARATIONS =
+  /^(Pulumi(\.[^.]+)?\.ya?ml|package(-lock)?\.json|tsconfig(\.[^.]+)?\.json|biome\.json)$/;
+/** Folders of build output and dependencies, never searched. */
+export const SKIPPED_FOLDERS = new Set(["node_modules", "dist"]);
+
+/**
+ * The declaration files under `folder`, recursively, sorted by name within each folder.
+ * @example
+ * for (const file of await findDeclarationFilesIn("mailservers")) console.log(file);
+ */
+export async function findDeclarationFilesIn(folder: string): Promise<string[]> {
+  const entries = await readdir(folder, { withFileTypes: true });
+  entries.sort((a, b) => a.name.localeCompare(b.name));
+  const files: string[] = [];
+  for (const entry of entries) {
+    if (entry.name.startsWith(".")) continue;
+    const path = join(folder, entry.name);
+    if (entry.isDirectory()) {
+      if (!SKIPPED_FOLDERS.has(entry.name)) files.push(...(await findDeclarationFilesIn(path)));
+    } else if (entry.isFile() && DECLARATION_FILE.test(entry.name) && !NOT_DECLARATIONS.test(entry.name)) {
+      files.push(path);
+    }
+  }
+  return files;
+}
