@@ -1,21 +1,14 @@
 import { stat } from "node:fs/promises";
 import { findDeclarationFilesIn } from "../provider/declaration/find.js";
+
+export { isOtherToolsFile } from "../provider/declaration/find.js";
+
 import { UsageError } from "./io.js";
 
 export interface DeclarationPath {
   path: string;
   /** Named on the command line, rather than found in a folder. */
   explicit: boolean;
-}
-
-/**
- * A file found in a folder that is some other tool's YAML (a CI workflow: `jobs` and no `version`),
- * or a grant written by `mailserver authorize --out` (`refreshToken` and no `version`), not a
- * declaration with mistakes in it. Files named on the command line are never skipped.
- */
-export function isOtherToolsFile(value: unknown): boolean {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
-  return ("jobs" in value || "refreshToken" in value) && !("version" in value);
 }
 
 /**

@@ -100,6 +100,8 @@ function isDeclarationPath(path: string): boolean {
   const segments = path.split("/");
   const name = segments.pop() ?? "";
   const folders = segments.filter((segment) => segment !== "..");
-  if (folders.some((folder) => folder.startsWith(".") || SKIPPED_FOLDERS.has(folder))) return false;
+  // The same rule as the working tree's walker (findDeclarationFilesIn): no dot-files or dot-folders.
+  if (name.startsWith(".") || folders.some((folder) => folder.startsWith(".") || SKIPPED_FOLDERS.has(folder)))
+    return false;
   return DECLARATION_FILE.test(name) && !NOT_DECLARATIONS.test(posix.basename(path));
 }

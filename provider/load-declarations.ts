@@ -5,10 +5,11 @@
  */
 import { stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { findDeclarationFilesIn } from "./declaration/find.js";
+import { findDeclarationFilesIn, isOtherToolsFile } from "./declaration/find.js";
 import type { MailServerDeclaration } from "./declaration/generated/declaration.js";
-import { loadDeclarationFile } from "./declaration/load.js";
+import { readDeclarationFile } from "./declaration/load.js";
 import type { Problem } from "./declaration/problem.js";
+import { validateParsed } from "./declaration/validate.js";
 import { MailServerError } from "./errors.js";
 
 export interface FolderDeclaration {
@@ -23,7 +24,9 @@ export interface FolderDeclaration {
 
 /**
  * Reads every *.yaml, *.yml and *.json declaration under `folder` (recursively, skipping
- * dot-folders, node_modules and dist: see findDeclarationFilesIn), validates each, and returns them sorted by path. Throws
+ * dot-files and dot-folders, node_modules, dist, other tools' files and grant files: the same
+ * rules as the CLI, see provider/declaration/find.ts), validates each, and returns them sorted by
+ * path. Throws
  * `declaration-invalid` naming every error when any file is invalid, and when two files declare
  * the same `name` (names are resource names). A folder without declarations gives an empty list.
  * @example
@@ -42,7 +45,10 @@ export async function loadDeclarations(folder: string): Promise<FolderDeclaratio
   const loaded: FolderDeclaration[] = [];
   const errors: string[] = [];
   for (const file of files) {
-    const result = await loadDeclarationFile(file);
+    const parsed = await readDeclarationFile(file);
+    // A grant from `mailserver authorize --out` or a CI workflow next to the declarations is not one.
+    if (parsed.problems.length === 0 && isOtherToolsFile(parsed.value)) continue;
+    const result = validateParsed(parsed);
     if (result.declaration && result.valid) {
       loaded.push({
         file,

@@ -34,3 +34,13 @@ export async function findDeclarationFilesIn(folder: string): Promise<string[]> 
   }
   return files;
 }
+
+/**
+ * A file found in a folder that is some other tool's YAML (a CI workflow: `jobs` and no `version`),
+ * or a grant written by `mailserver authorize --out` (`refreshToken` and no `version`), not a
+ * declaration with mistakes in it. Files named on the command line are never skipped.
+ */
+export function isOtherToolsFile(value: unknown): boolean {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
+  return ("jobs" in value || "refreshToken" in value) && !("version" in value);
+}

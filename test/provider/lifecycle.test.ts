@@ -70,6 +70,16 @@ describe("loadDeclarations", () => {
     expect(String((error as Error).message)).toContain('name "same" is already declared');
   });
 
+  it("skips grant files and CI workflows next to the declarations, as the CLI does", async () => {
+    const dir = join(folder, "with-grant");
+    mkdirSync(join(dir, "ci"), { recursive: true });
+    writeFileSync(join(dir, "corp.yaml"), "version: 1\nname: corp\nserver: builtin\n");
+    writeFileSync(join(dir, "corp-grant.json"), JSON.stringify({ refreshToken: "rt", scope: ["openid"] }));
+    writeFileSync(join(dir, "ci", "drift.yml"), "on: [push]\njobs: { drift: { runs-on: ubuntu-latest } }\n");
+    const loaded = await loadDeclarations(dir);
+    expect(loaded.map((entry) => entry.file)).toEqual([join(dir, "corp.yaml")]);
+  });
+
   it("says how to fix a missing folder", async () => {
     const error = await loadDeclarations(join(folder, "absent")).catch((e: unknown) => e);
     expect(isMailServerError(error) && error.remedy).toContain("mailserver:declarations");
