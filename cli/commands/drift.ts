@@ -9,7 +9,7 @@ import { type RecordedState, readRecordedState } from "../../provider/drift/reco
 import { isMailServerError } from "../../provider/errors.js";
 import { findDeclarationFiles, isOtherToolsFile } from "../find-declarations.js";
 import { type CliIO, formatOption, UsageError, writeJson } from "../io.js";
-import { driftAsGithub, driftAsJson, driftAsText } from "../render/drift.js";
+import { driftAsGithub, driftAsJson, driftAsText, driftNotesAsText } from "../render/drift.js";
 
 export const usage = `Usage: mailserver drift [PATH...] [--state FILE] [--concurrency N] [--format text|json|github]
                        [--cert-warn-days N] [--timeout SECONDS]
@@ -88,8 +88,10 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     throw error;
   }
 
-  if (format === "json") writeJson(io, driftAsJson(report));
-  else if (format === "github") io.stdout.write(driftAsGithub(report));
+  if (format === "json") {
+    writeJson(io, driftAsJson(report));
+    io.stderr.write(driftNotesAsText(report));
+  } else if (format === "github") io.stdout.write(driftAsGithub(report));
   else io.stdout.write(driftAsText(report, io));
   if (report.configurationError) return 2;
   return report.inSync ? 0 : 1;

@@ -1,19 +1,29 @@
 import type { DriftReport } from "../../provider/drift/detect.js";
 import { type CliIO, colorizer } from "../io.js";
 
-/** The `--format json` document of drift: the contract's keys, plus `notes` and `error` per result. */
+/**
+ * The `--format json` document of drift: exactly the contract's keys. What was not checked and
+ * configuration errors go to stderr (see driftNotesAsText), so stdout stays the contract.
+ */
 export function driftAsJson(report: DriftReport) {
   return {
     inSync: report.inSync,
-    results: report.results.map(({ file, name, inSync, findings, notes, error }) => ({
+    results: report.results.map(({ file, name, inSync, findings }) => ({
       file,
       name,
       inSync,
       findings: findings.map(({ severity, code, message, field }) => ({ severity, code, message, field })),
-      notes,
-      ...(error && { error }),
     })),
   };
+}
+
+/** Beside the JSON document: one line per configuration error and per check that was not made. */
+export function driftNotesAsText(report: DriftReport): string {
+  const lines = report.results.flatMap(({ file, name, notes, error }) => [
+    ...(error ? [`mailserver drift: ${name} (${file}): ${error.message} (${error.code})`] : []),
+    ...notes.map((note) => `mailserver drift: ${name} (${file}): ${note}`),
+  ]);
+  return lines.length > 0 ? `${lines.join("\n")}\n` : "";
 }
 
 /** GitHub Actions annotations: one per finding and configuration error, notices for what was not checked. */
