@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import type { TestEmailReport } from "../../provider/smtp/test-email.js";
+import { sendTestEmail, type TestEmailReport } from "../../provider/smtp/test-email.js";
 import { type CliIO, colorizer, formatOption, UsageError, writeJson } from "../io.js";
 import { loadSmtpSetting } from "../smtp-setting.js";
 
@@ -32,13 +32,10 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const to = values.to ?? [];
   const bad = to.find((address) => !ADDRESS.test(address));
   if (bad !== undefined) throw new UsageError(`--to ${JSON.stringify(bad)} is not an email address`);
-  // Start loading the SMTP client while the declaration is read and validated.
-  const smtpModule = import("../../provider/smtp/test-email.js");
   const setting = await loadSmtpSetting(positionals[0], io, "test-email");
   if (to.length === 0 && !setting.decl.testEmail?.to.length) {
     throw new UsageError(`${positionals[0]} has no testEmail.to: pass --to ADDRESS`);
   }
-  const { sendTestEmail } = await smtpModule;
   const report = await sendTestEmail(setting.decl, setting.credentials, {
     baseDir: setting.baseDir,
     ...(to.length > 0 && { to }),
