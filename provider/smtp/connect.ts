@@ -2,6 +2,13 @@ import { connect as connectTcp, type LookupFunction, type Socket } from "node:ne
 import { type ConnectionOptions, connect as connectTls, type TLSSocket } from "node:tls";
 import type { NormalizedCustomDeclaration } from "../declaration/normalize.js";
 
+const earlyErrors = new WeakMap<Socket, Error>();
+
+/** The first error on a socket from {@link connectSocket} after it connected, if any. */
+export function earlyError(socket: Socket): Error | undefined {
+  return earlyErrors.get(socket);
+}
+
 /**
  * Opens the TCP connection, and for protocol tls the TLS session (implicit TLS, RFC 8314), with
  * Node's own net/tls. The session hands the open socket to nodemailer, which is still loading
@@ -37,6 +44,11 @@ export function connectSocket(
     socket.once(ready, () => {
       clearTimeout(timer);
       socket.off("error", onError);
+      // Until nodemailer takes the socket over, an error must still have a listener (else the
+      // process dies of it): keep the first one for the session to report.
+      socket.on("error", (error) => {
+        if (!earlyErrors.has(socket)) earlyErrors.set(socket, error);
+      });
       resolve(socket);
     });
   });

@@ -7,7 +7,7 @@ import type { SMTPConnectionOptions, SMTPConnectionSendInfo } from "nodemailer/l
 import type { NormalizedCustomDeclaration } from "../declaration/normalize.js";
 import { MailServerError } from "../errors.js";
 import { classifySmtpFailure, type SmtpStage } from "./classify.js";
-import { connectSocket } from "./connect.js";
+import { connectSocket, earlyError } from "./connect.js";
 import { authenticateXOAuth2 } from "./xoauth2.js";
 
 /** What the SMTP login uses: a password (AUTH PLAIN/LOGIN) or an OAuth access token (AUTH XOAUTH2). */
@@ -191,26 +191,38 @@ export class SmtpSession {
     decl: NormalizedCustomDeclaration,
     options: SmtpSessionOptions = {},
   ): Promise<SmtpSession> {
-    const extraCaPem = await readExtraTrustAnchors(decl, options.baseDir);
-    const connectionOptions = smtpConnectionOptions(decl, extraCaPem, options.clientName);
-    // Connect first and load nodemailer meanwhile (see connect.ts).
-    const [opened, loaded] = await Promise.allSettled([
-      connectSocket(decl, connectionOptions.tls ?? {}, options.lookup),
-      import("nodemailer/lib/smtp-connection"),
+    // nodemailer loads while we connect (see connect.ts). The trust anchors are needed to connect
+    // with implicit TLS, but with STARTTLS only at the upgrade, after the server's greeting: then
+    // they are read while the TCP connection waits for it. A bad smtp.tls.ca fails either way,
+    // before anything is sent, and its error comes first.
+    const loading = import("nodemailer/lib/smtp-connection");
+    loading.catch(() => undefined);
+    const configuring = readExtraTrustAnchors(decl, options.baseDir).then((extraCaPem) =>
+      smtpConnectionOptions(decl, extraCaPem, options.clientName),
+    );
+    configuring.catch(() => undefined);
+    const tlsAtConnect = decl.smtp.protocol === "tls" ? (await configuring).tls : undefined;
+    const [opened, loaded, configured] = await Promise.allSettled([
+      connectSocket(decl, tlsAtConnect ?? {}, options.lookup),
+      loading,
+      configuring,
     ]);
-    if (loaded.status === "rejected") {
+    const failedEarly =
+      configured.status === "rejected" ? configured : loaded.status === "rejected" ? loaded : undefined;
+    if (failedEarly) {
       if (opened.status === "fulfilled") opened.value.destroy();
-      throw loaded.reason;
+      throw failedEarly.reason;
+    }
+    if (configured.status !== "fulfilled" || loaded.status !== "fulfilled") {
+      throw new TypeError("unreachable: settled without a failure");
     }
     if (opened.status === "rejected") throw classifySmtpFailure(opened.reason, { decl, stage: "connect" });
+    const connectionOptions = configured.value;
     const socket = opened.value;
-    // An error or a close while nodemailer was loading: nobody listened yet, report it here.
-    let early: Error | undefined;
-    const onEarlyError = (error: Error) => {
-      early ??= error;
-    };
-    socket.on("error", onEarlyError);
-    if (socket.destroyed) throw classifySmtpFailure(early ?? closedError(), { decl, stage: "connect" });
+    // An error or a close while nodemailer was loading: nodemailer never saw it, report it here.
+    if (socket.destroyed) {
+      throw classifySmtpFailure(earlyError(socket) ?? closedError(), { decl, stage: "connect" });
+    }
     const connection = new loaded.value.default({
       ...connectionOptions,
       connection: socket,
@@ -235,7 +247,6 @@ export class SmtpSession {
       connection.on("end", onEnd);
       connection.connect((error) => settle(error ?? undefined));
     });
-    socket.off("error", onEarlyError);
     const session = new SmtpSession(connection, decl, options.now?.() ?? new Date());
     connection.on("error", (error: Error) => {
       session.failure ??= error;
