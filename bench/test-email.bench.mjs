@@ -3,7 +3,8 @@
 // `swaks`) sending one message to the same sandbox SMTP server, in the same TLS mode, with the same
 // certificate check (the throwaway CA trusted, nothing switched off) and AUTH PLAIN. Target: the
 // CLI's median wall time at most 1.5x swaks'. Both pay the sandbox's fixed greeting delay
-// (smtp-server waits 100 ms to catch clients that talk before the greeting).
+// (smtp-server waits 100 ms to catch clients that talk before the greeting). The CLI runs as
+// installed: bin/mailserver.js, which loads the bundle `npm run build` makes (scripts/bundle.mjs).
 import { spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";

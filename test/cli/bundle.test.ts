@@ -1,7 +1,7 @@
 // The bundled CLI (scripts/bundle.mjs, run by `npm run build`; `npm test` builds first): bin/mailserver.js
 // runs it, it keeps each command's heavy modules lazy, and paths relative to its files still resolve.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -55,6 +55,9 @@ describe("the bundled CLI", () => {
     expect(existsSync(join(bundleDir, "main.js"))).toBe(true);
     const bin = readFileSync(join(root, "bin", "mailserver.js"), "utf8");
     expect(bin).toContain("../dist/cli-bundle/main.js");
+    // The bin prefers the bundle only while it is at least as new as the compiled files.
+    const bundled = statSync(join(bundleDir, "main.js")).mtimeMs;
+    expect(bundled).toBeGreaterThanOrEqual(statSync(join(root, "dist", "cli", "main.js")).mtimeMs);
   });
 
   it("starts with none of the heavy packages", () => {
