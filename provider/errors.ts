@@ -133,7 +133,8 @@ export const ERROR_CODES = {
   },
   "state-mismatch": {
     summary: "The recorded state names none of the declarations: it belongs to another stack or project.",
-    remedy: "Export the state of the stack these declarations deploy: `pulumi stack output --json --show-secrets --stack NAME`.",
+    remedy:
+      "Export the state of the stack these declarations deploy: `pulumi stack output --json --show-secrets --stack NAME`.",
   },
   "endpoint-insecure": {
     summary: "An OAuth endpoint uses plain http on a host that is not loopback.",

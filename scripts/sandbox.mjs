@@ -9,7 +9,10 @@ import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
 const { values } = parseArgs({
-  options: { dir: { type: "string", default: ".sandbox" }, "auto-approve": { type: "boolean", default: false } },
+  options: {
+    dir: { type: "string", default: ".sandbox" },
+    "auto-approve": { type: "boolean", default: false },
+  },
 });
 const { startSandboxOP, introspectAccessToken } = await import("../dist/sandbox/op.js");
 const { startSandboxSmtp } = await import("../dist/sandbox/smtp.js");
@@ -105,7 +108,12 @@ let shown = 0;
 const timer = setInterval(() => {
   for (; shown < smtp.messages.length; shown++) {
     const { parsed, user } = smtp.messages[shown];
-    console.log(`[smtp] from ${parsed.from?.text ?? "?"} to ${[parsed.to].flat().map((to) => to?.text).join(", ")} (login ${user}): ${parsed.subject ?? ""}`);
+    console.log(
+      `[smtp] from ${parsed.from?.text ?? "?"} to ${[parsed.to]
+        .flat()
+        .map((to) => to?.text)
+        .join(", ")} (login ${user}): ${parsed.subject ?? ""}`,
+    );
   }
 }, 250);
 
