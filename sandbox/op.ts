@@ -31,6 +31,11 @@ export interface SandboxOPOptions {
   revocation?: boolean;
   /** Whether every refresh-token use returns a new refresh token (default true, like Microsoft). */
   rotateRefreshTokens?: boolean;
+  /**
+   * Show oidc-provider's development-mode notices ("use Node 22", "devInteractions enabled",
+   * "default page used"). They are expected in a sandbox, so they are muted by default.
+   */
+  verbose?: boolean;
   /** Approve every device code by the real pages this many ms after it was issued (the demo). */
   autoApproveDevice?: { afterMs: number } & Omit<ApproveOptions, "fetch">;
 }
@@ -83,6 +88,8 @@ const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
 /** Starts the sandbox OP on loopback (an ephemeral port unless one is given). */
 export async function startSandboxOP(options: SandboxOPOptions = {}): Promise<SandboxOP> {
   // Imported here so that loading this module costs nothing until an OP is started.
+  // Muted before the import: oidc-provider warns about the Node.js version as it loads.
+  const unmute = options.verbose ? () => {} : muteProviderNotices();
   const { default: Provider } = await import("oidc-provider");
   const host = options.host ?? "127.0.0.1";
   const server: Server = createServer();
@@ -223,9 +230,41 @@ export async function startSandboxOP(options: SandboxOPOptions = {}): Promise<Sa
       approveAuthorization(authorizationUrl, approveOptions),
     stop: () =>
       new Promise<void>((resolve, reject) => {
+        unmute();
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
       }),
+  };
+}
+
+const PROVIDER_NOTICE = /^(\x1b\[[0-9;]*m)?oidc-provider (NOTICE|WARNING): /;
+let muted = 0;
+let restoreConsole: (() => void) | undefined;
+
+/**
+ * Drops oidc-provider's notices from console.info and console.warn (its only outputs for them)
+ * while any muted sandbox OP runs; everything else passes through. Returns the undo.
+ */
+function muteProviderNotices(): () => void {
+  if (muted++ === 0) {
+    const { info, warn } = console;
+    const filter =
+      (write: (...data: unknown[]) => void) =>
+      (...data: unknown[]) => {
+        if (!(typeof data[0] === "string" && PROVIDER_NOTICE.test(data[0]))) write(...data);
+      };
+    console.info = filter(info);
+    console.warn = filter(warn);
+    restoreConsole = () => {
+      console.info = info;
+      console.warn = warn;
+    };
+  }
+  let undone = false;
+  return () => {
+    if (undone) return;
+    undone = true;
+    if (--muted === 0) restoreConsole?.();
   };
 }
 
