@@ -8,7 +8,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, relative } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -24,6 +24,7 @@ if (!existsSync(join(root, "dist/provider/index.js")) || !existsSync(join(root, 
 
 const { startSandboxOP, introspectAccessToken } = await import("../dist/sandbox/op.js");
 const { startSandboxSmtp } = await import("../dist/sandbox/smtp.js");
+const { declarationYaml, sandboxDeclaration } = await import("../dist/sandbox/declarations.js");
 const { publicOutputs } = await import("../dist/provider/lifecycle/state.js");
 const { captureRegistrations, startEngine, startProviderHost, urnOf } = await import("./demo/engine.mjs");
 
@@ -52,35 +53,20 @@ try {
   mkdirSync(join(project, ".secrets"), { mode: 0o700 });
   writeFileSync(join(project, "ca.pem"), smtp.caPem);
   const declarationFile = join(project, "demo-mail.yaml");
-  writeFileSync(
-    declarationFile,
-    `# yaml-language-server: $schema=${join(root, "schema/mailserver.schema.json")}
-version: 1
-name: demo-mail
-smtp:
-  host: 127.0.0.1
-  protocol: tls
-  port: ${smtp.tlsPort}
-  tls:
-    ca: { file: ca.pem }
-auth:
-  method: oauth
-  issuer: ${op.issuer}
-  clientId: ${op.clients.native.clientId}
-  scopes: [openid, email, offline_access]
-  flow: device
-  refreshToken: { file: .secrets/demo-mail.json }
-from:
-  name: Demo Notifications
-replyTo: support@sandbox.test
-testEmail:
-  to: [ops@sandbox.test]
-  onDeploy: true
-`,
-  );
+  const declaration = sandboxDeclaration(op, smtp, {
+    name: "demo-mail",
+    auth: { method: "oauth", flow: "device", refreshTokenFile: ".secrets/demo-mail.json" },
+    fromName: "Demo Notifications",
+    replyTo: "support@sandbox.test",
+    testEmail: { to: ["ops@sandbox.test"], onDeploy: true },
+  });
+  const yaml = declarationYaml(declaration, join(root, "schema/mailserver.schema.json"));
+  writeFileSync(declarationFile, yaml);
+  step(`the declaration, ${basename(declarationFile)} (in ${project})`);
+  console.log(yaml.trimEnd());
 
   const cli = (args) => runCli(args);
-  step(`mailserver validate ${relative(root, declarationFile)}`);
+  step(`mailserver validate ${basename(declarationFile)}`);
   await cli(["validate", declarationFile]);
   step(`mailserver discover ${op.issuer}`);
   await cli(["discover", op.issuer]);

@@ -16,6 +16,7 @@ const { values } = parseArgs({
 });
 const { startSandboxOP, introspectAccessToken } = await import("../dist/sandbox/op.js");
 const { startSandboxSmtp } = await import("../dist/sandbox/smtp.js");
+const { declarationYaml, sandboxDeclaration } = await import("../dist/sandbox/declarations.js");
 
 const op = await startSandboxOP({
   deviceFlowInterval: 2,
@@ -32,59 +33,28 @@ const dir = resolve(values.dir);
 mkdirSync(join(dir, ".secrets"), { recursive: true, mode: 0o700 });
 writeFileSync(join(dir, "ca.pem"), smtp.caPem);
 writeFileSync(join(dir, ".secrets/smtp-password"), `${smtp.account.password}\n`, { mode: 0o600 });
-const header = `# yaml-language-server: $schema=${resolve("schema/mailserver.schema.json")}\n# Written by npm run sandbox: valid while it runs.\nversion: 1\n`;
-const tls = `  tls:\n    ca: { file: ca.pem }\n`;
+const schema = resolve("schema/mailserver.schema.json");
+const note = "Written by npm run sandbox: valid while it runs.";
 const declarations = {
-  "basic-starttls.yaml": `${header}name: sandbox-basic
-smtp:
-  host: 127.0.0.1
-  protocol: starttls
-  port: ${smtp.starttlsPort}
-${tls}auth:
-  method: basic
-  username: ${smtp.account.username}
-  password: { file: .secrets/smtp-password }
-from:
-  name: Sandbox Notifications
-  address: ${smtp.account.username}
-testEmail:
-  to: [ops@sandbox.test]
-`,
-  "oauth-device.yaml": `${header}name: sandbox-oauth-device
-smtp:
-  host: 127.0.0.1
-  protocol: tls
-  port: ${smtp.tlsPort}
-${tls}auth:
-  method: oauth
-  issuer: ${op.issuer}
-  clientId: ${op.clients.native.clientId}
-  scopes: [openid, email, offline_access]
-  flow: device
-  refreshToken: { file: .secrets/oauth-device.json }
-from:
-  name: Sandbox Notifications
-testEmail:
-  to: [ops@sandbox.test]
-`,
-  "oauth-loopback.yaml": `${header}name: sandbox-oauth-loopback
-smtp:
-  host: 127.0.0.1
-  protocol: tls
-  port: ${smtp.tlsPort}
-${tls}auth:
-  method: oauth
-  issuer: ${op.issuer}
-  clientId: ${op.clients.native.clientId}
-  scopes: [openid, email, offline_access]
-  flow: loopback
-  redirectUri: http://127.0.0.1:0/callback
-  refreshToken: { file: .secrets/oauth-loopback.json }
-testEmail:
-  to: [ops@sandbox.test]
-`,
+  "basic-starttls.yaml": sandboxDeclaration(op, smtp, {
+    name: "sandbox-basic",
+    protocol: "starttls",
+    auth: { method: "basic", passwordFile: ".secrets/smtp-password" },
+    fromName: "Sandbox Notifications",
+  }),
+  "oauth-device.yaml": sandboxDeclaration(op, smtp, {
+    name: "sandbox-oauth-device",
+    auth: { method: "oauth", flow: "device", refreshTokenFile: ".secrets/oauth-device.json" },
+    fromName: "Sandbox Notifications",
+  }),
+  "oauth-loopback.yaml": sandboxDeclaration(op, smtp, {
+    name: "sandbox-oauth-loopback",
+    auth: { method: "oauth", flow: "loopback", refreshTokenFile: ".secrets/oauth-loopback.json" },
+  }),
 };
-for (const [name, text] of Object.entries(declarations)) writeFileSync(join(dir, name), text);
+for (const [name, declaration] of Object.entries(declarations)) {
+  writeFileSync(join(dir, name), declarationYaml(declaration, schema, note));
+}
 
 const at = relative(process.cwd(), dir) || ".";
 console.log(`Sandbox OpenID Provider  ${op.issuer}  (sign in as ${op.account.login}, any password)

@@ -1,0 +1,73 @@
+/**
+ * Declarations for the sandboxes, as a user would write them: used by `npm run sandbox` (to try
+ * the tool) and `npm run demo`. Built from the same objects the tests use (sandboxDeclaredAuth).
+ */
+import { stringify } from "yaml";
+import type { MailServerDeclaration } from "../provider/declaration/generated/declaration.js";
+import { sandboxDeclaredAuth } from "./grant.js";
+import type { SandboxOP } from "./op.js";
+import type { SandboxSmtp } from "./smtp.js";
+
+export interface SandboxDeclarationOptions {
+  name: string;
+  /** Which listener of the sandbox SMTP server (default tls: implicit TLS). */
+  protocol?: "tls" | "starttls";
+  /** Basic with a password file, or OAuth at the sandbox OP with a grant file. */
+  auth:
+    | { method: "basic"; passwordFile: string }
+    | { method: "oauth"; flow: "device" | "loopback"; refreshTokenFile: string };
+  /** The sandbox CA's PEM file, relative to the declaration (default ca.pem). */
+  caFile?: string;
+  fromName?: string;
+  replyTo?: string;
+  testEmail?: MailServerDeclaration["testEmail"];
+}
+
+/**
+ * A declaration for the sandbox SMTP server (and OP): from.address is the Basic account's, and
+ * with OAuth it is left to the ID token's email, as on the mail server page.
+ * @example
+ * const declaration = sandboxDeclaration(op, smtp, { name: "demo", auth: { method: "oauth", flow: "device", refreshTokenFile: ".secrets/demo.json" } });
+ */
+export function sandboxDeclaration(
+  op: SandboxOP,
+  smtp: SandboxSmtp,
+  options: SandboxDeclarationOptions,
+): MailServerDeclaration {
+  const protocol = options.protocol ?? "tls";
+  const { auth } = options;
+  return {
+    version: 1,
+    name: options.name,
+    smtp: {
+      host: smtp.host,
+      protocol,
+      port: protocol === "tls" ? smtp.tlsPort : smtp.starttlsPort,
+      tls: { ca: { file: options.caFile ?? "ca.pem" } },
+    },
+    auth:
+      auth.method === "basic"
+        ? { method: "basic", username: smtp.account.username, password: { file: auth.passwordFile } }
+        : sandboxDeclaredAuth(op, {
+            flow: auth.flow,
+            ...(auth.flow === "loopback" && { redirectUri: "http://127.0.0.1:0/callback" }),
+            refreshToken: { file: auth.refreshTokenFile },
+          }),
+    from: {
+      ...(options.fromName !== undefined && { name: options.fromName }),
+      ...(auth.method === "basic" && { address: smtp.account.username }),
+    },
+    ...(options.replyTo !== undefined && { replyTo: options.replyTo }),
+    testEmail: options.testEmail ?? { to: ["ops@sandbox.test"] },
+  };
+}
+
+/** The declaration as a YAML file, with the schema comment editors read for completion and help. */
+export function declarationYaml(
+  declaration: MailServerDeclaration,
+  schemaPath: string,
+  note?: string,
+): string {
+  const header = [`# yaml-language-server: $schema=${schemaPath}`, ...(note ? [`# ${note}`] : [])].join("\n");
+  return `${header}\n${stringify(declaration, { flowCollectionPadding: true })}`;
+}
