@@ -31,9 +31,13 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const paths = await findDeclarationFiles(positionals.length > 0 ? positionals : ["."]);
 
   const reports: FileReport[] = [];
+  let skipped = 0;
   for (const { path, explicit } of paths) {
     const parsed = await readDeclarationFile(path);
-    if (!explicit && parsed.problems.length === 0 && isOtherToolsFile(parsed.value)) continue;
+    if (!explicit && parsed.problems.length === 0 && isOtherToolsFile(parsed.value)) {
+      skipped++;
+      continue;
+    }
     const { problems } = validateParsed(parsed);
     const failing = values.strict ? problems.length > 0 : hasErrors(problems);
     reports.push({ file: path, valid: !failing, problems });
@@ -42,6 +46,6 @@ export async function run(args: string[], io: CliIO): Promise<number> {
 
   if (format === "json") writeJson(io, problemsAsJson(reports));
   else if (format === "github") io.stdout.write(problemsAsGithub(reports));
-  else io.stdout.write(problemsAsText(reports, io));
+  else io.stdout.write(problemsAsText(reports, io, skipped));
   return reports.every((report) => report.valid) ? 0 : 1;
 }

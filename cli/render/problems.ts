@@ -48,7 +48,7 @@ function escapeProperty(text: string): string {
 }
 
 /** For people: file:line:col, severity, message and code, then the hint; colors only on a TTY. */
-export function problemsAsText(files: FileReport[], io: CliIO): string {
+export function problemsAsText(files: FileReport[], io: CliIO, skipped = 0): string {
   const color = colorizer(io.stdout, io.env);
   const out: string[] = [];
   for (const { file, problems } of files) {
@@ -65,7 +65,9 @@ export function problemsAsText(files: FileReport[], io: CliIO): string {
   const invalid = files.filter((file) => !file.valid).length;
   const summary = `${files.length} ${files.length === 1 ? "declaration" : "declarations"} checked: ${
     invalid === 0 ? color.green("all valid") : color.red(`${invalid} invalid`)
-  } (${errors} ${errors === 1 ? "error" : "errors"}, ${warnings} ${warnings === 1 ? "warning" : "warnings"})`;
+  } (${errors} ${errors === 1 ? "error" : "errors"}, ${warnings} ${warnings === 1 ? "warning" : "warnings"})${
+    skipped > 0 ? `; ${skipped} other ${skipped === 1 ? "file" : "files"} skipped (not declarations)` : ""
+  }`;
   out.push(summary);
   return `${out.join("\n")}\n`;
 }

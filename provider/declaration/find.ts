@@ -35,12 +35,19 @@ export async function findDeclarationFilesIn(folder: string): Promise<string[]> 
   return files;
 }
 
+/** Top-level fields that only a mail server declaration has. */
+const DECLARATION_FIELDS = ["server", "preset", "smtp", "auth", "from", "replyTo", "testEmail"];
+
 /**
- * A file found in a folder that is some other tool's YAML (a CI workflow: `jobs` and no `version`),
- * or a grant written by `mailserver authorize --out` (`refreshToken` and no `version`), not a
- * declaration with mistakes in it. Files named on the command line are never skipped.
+ * A file found in a folder that is some other tool's YAML or JSON - a CI workflow, a Kubernetes
+ * manifest, a compose file, a JSON Schema, a grant written by `mailserver authorize --out` - rather
+ * than a declaration with mistakes in it: a mapping with none of the declaration's own fields and
+ * not `version: 1` with a `name`. A misspelt declaration still has one of them, so it is reported,
+ * not skipped. Files named on the command line are never skipped.
  */
 export function isOtherToolsFile(value: unknown): boolean {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
-  return ("jobs" in value || "refreshToken" in value) && !("version" in value);
+  const fields = value as Record<string, unknown>;
+  if (DECLARATION_FIELDS.some((field) => field in fields)) return false;
+  return !(fields.version === 1 && "name" in fields);
 }

@@ -100,7 +100,7 @@ function schemaErrorToProblem(error: AjvError): RuleProblem {
         code: "unknown-field",
         path: `${error.instancePath}/${name.replace(/~/g, "~0").replace(/\//g, "~1")}`,
         at: "key",
-        message: `unknown field "${name}" in ${field}`,
+        message: `unknown field "${name}" ${error.instancePath === "" ? "at the top level" : `in ${field}`}`,
         hint: suggestion ? `Did you mean "${suggestion}"?` : `Known fields here: ${known.join(", ")}.`,
       };
     }
@@ -108,8 +108,8 @@ function schemaErrorToProblem(error: AjvError): RuleProblem {
       return {
         ...base,
         code: "missing-field",
-        message: `${field} lacks the required field "${String(error.params.missingProperty)}"`,
-        hint: `Add ${String(error.params.missingProperty)} to ${field}.`,
+        message: `${error.instancePath === "" ? "the declaration" : field} lacks the required field "${String(error.params.missingProperty)}"`,
+        hint: `Add ${String(error.params.missingProperty)}${error.instancePath === "" ? " at the top level" : ` to ${field}`}.`,
       };
     case "discriminator":
       return {

@@ -93,6 +93,36 @@ describe("mailserver validate", () => {
     expect(files).toEqual(["broken.json", "broken.yaml", "nested/warn.yml", "valid.yaml"]);
   });
 
+  it("skips other tools' YAML and JSON found in folders, but not a misspelt declaration", async () => {
+    const mixed = await mkdtemp(join(tmpdir(), "mailserver-mixed-"));
+    await writeFile(
+      join(mixed, "configmap.yaml"),
+      "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: x }\n",
+    );
+    await writeFile(join(mixed, "compose.yml"), 'version: "3.8"\nservices: { web: { image: nginx } }\n');
+    await writeFile(
+      join(mixed, "thing.schema.json"),
+      '{"$schema": "https://json-schema.org/draft/2020-12/schema"}',
+    );
+    await writeFile(join(mixed, "typo.yaml"), "version: 1\nname: typo\nserver: bultin\n");
+    await writeFile(join(mixed, "misspelt.yaml"), "verson: 1\nname: misspelt\nserver: builtin\n");
+    const run = await runCli(["validate", mixed]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      'misspelt.yaml:1:1: error unknown field "verson" at the top level (unknown-field)',
+    );
+    expect(run.stdout).toContain('typo.yaml:3:9: error server must be one of "custom", "builtin" (schema)');
+    expect(run.stdout).toMatch(
+      /2 declarations checked: 2 invalid .*; 3 other files skipped \(not declarations\)\n$/,
+    );
+    // Named on the command line, a file is always checked.
+    const explicit = await runCli(["validate", join(mixed, "compose.yml"), "--format", "json"]);
+    expect(explicit.code).toBe(1);
+    expect(JSON.parse(explicit.stdout).files[0].problems.map((p: { code: string }) => p.code)).toContain(
+      "unknown-field",
+    );
+  });
+
   it("allows warnings unless --strict", async () => {
     const file = join(folder, "nested", "warn.yml");
     expect((await runCli(["validate", file])).code).toBe(0);
