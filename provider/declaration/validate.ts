@@ -2,7 +2,7 @@ import type { MailServerDeclaration } from "./generated/declaration.js";
 import { validate as matchesSchema } from "./generated/schema-validator.js";
 import type { LoadedDeclaration, ParsedDeclaration } from "./load.js";
 import { fieldName, hasErrors, type Problem } from "./problem.js";
-import { checkRules, type RuleProblem } from "./rules.js";
+import { checkRules, type RuleProblem } from "./rules/index.js";
 
 interface AjvError {
   instancePath: string;

@@ -1,0 +1,40 @@
+/** The named rules beyond the schema: one file per rule, each named after what it checks. */
+
+import { basicNeedsFrom } from "./basic-needs-from.js";
+import { builtinHasNoSmtpFields } from "./builtin-has-no-smtp-fields.js";
+import { gmailDeviceFlowLacksMailScope } from "./gmail-device-flow-lacks-mail-scope.js";
+import { gmailRejectsOfflineAccess } from "./gmail-rejects-offline-access.js";
+import { noHeaderInjection } from "./no-header-injection.js";
+import { oauthNeedsEndpoints } from "./oauth-needs-endpoints.js";
+import { office365NeedsScopes } from "./office365-needs-scopes.js";
+import { office365NeedsUsername } from "./office365-needs-username.js";
+import { portMatchesProtocol } from "./port-matches-protocol.js";
+import { presetMatchesFacts } from "./preset-matches-facts.js";
+import { redirectIsLoopback } from "./redirect-is-loopback.js";
+import { secretsAreReferences } from "./secrets-are-references.js";
+import { urlsAreHttps } from "./urls-are-https.js";
+import { type Fields, type Rule, type RuleProblem, view } from "./view.js";
+
+export type { RuleProblem } from "./view.js";
+
+/** The named rules beyond the schema, in the order their codes are documented. */
+export const RULES: Readonly<Record<string, Rule>> = {
+  gmailRejectsOfflineAccess,
+  gmailDeviceFlowLacksMailScope,
+  office365NeedsUsername,
+  office365NeedsScopes,
+  oauthNeedsEndpoints,
+  urlsAreHttps,
+  redirectIsLoopback,
+  secretsAreReferences,
+  basicNeedsFrom,
+  noHeaderInjection,
+  builtinHasNoSmtpFields,
+  presetMatchesFacts,
+  portMatchesProtocol,
+};
+
+export function checkRules(root: Fields): RuleProblem[] {
+  const declaration = view(root);
+  return Object.values(RULES).flatMap((rule) => rule(declaration));
+}

@@ -1,0 +1,25 @@
+import type { Rule, RuleProblem } from "./view.js";
+
+const SECRET_FIELDS = [
+  ["auth", "password"],
+  ["auth", "clientSecret"],
+  ["auth", "refreshToken"],
+] as const;
+
+/** `secret-literal`: secrets are references ({ env }, { file }, { config }), never values in the file. */
+export const secretsAreReferences: Rule = ({ auth }) =>
+  SECRET_FIELDS.flatMap(([, field]): RuleProblem[] =>
+    typeof auth?.[field] === "string"
+      ? [
+          {
+            severity: "error",
+            code: "secret-literal",
+            path: `/auth/${field}`,
+            // Never quote the value: it is a secret that was pasted into the file.
+            message: `auth.${field} is written as a plain string; secrets must be references`,
+            hint: `Write { env: NAME }, { file: PATH } or { config: KEY } instead, and remove the secret from the file and its git history.`,
+            supersedesSchema: true,
+          },
+        ]
+      : [],
+  );
