@@ -1,0 +1,163 @@
+/**
+ * The grant step of observe: refreshes the grant when that is safe, and keeps the rotated refresh
+ * token (written back to its own `file` reference, or handed to the caller's `persistRotated`).
+ */
+import { access, constants, readFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import type {
+  NormalizedCustomDeclaration,
+  NormalizedOAuthAuth,
+  SecretReference,
+} from "../declaration/normalize.js";
+import {
+  describeSecretReference,
+  resolveSecret,
+  secretFilePath,
+  storeRotatedRefreshToken,
+} from "../declaration/secrets.js";
+import { emailFromClaims } from "../oauth/id-token.js";
+import type { RefreshedGrant } from "../oauth/tokens.js";
+import type { ObservedFacts, ObservedGrant } from "./facts.js";
+import type { ObserveOptions, ObserveSteps } from "./observe.js";
+import { HTTP_STEP_MS } from "./observe-deadline.js";
+import { observedError, unresolved } from "./observe-error.js";
+
+/** The grant error of a rotated refresh token that could not be saved (the stored one is likely dead). */
+export const ROTATED_NOT_SAVED = "rotated-token-not-saved";
+
+/** Refreshes the grant when that is safe; returns the access token for the SMTP login. */
+export async function observeGrant(
+  facts: ObservedFacts,
+  decl: NormalizedCustomDeclaration,
+  auth: NormalizedOAuthAuth,
+  steps: ObserveSteps,
+  options: ObserveOptions,
+  remainingMs: number,
+): Promise<string | undefined> {
+  const grant: ObservedGrant = { checked: false, ok: false };
+  facts.grant = grant;
+  const skip = (reason: string) => {
+    grant.skipped = reason;
+    facts.notes.push(`grant not checked: ${reason}`);
+    return undefined;
+  };
+  if (options.grantCheck === "skip") return skip('grantCheck is "skip"');
+  if (facts.discovery && !facts.discovery.ok) return skip("the issuer's configuration could not be fetched");
+  const ref = auth.refreshToken;
+  if (options.refreshToken === undefined && !ref) {
+    return skip(
+      "auth.refreshToken is not declared (a grant kept only in Pulumi state is checked by `pulumi preview --refresh`)",
+    );
+  }
+
+  const where =
+    options.refreshToken !== undefined || !ref
+      ? "the refresh token given by the caller"
+      : describeSecretReference(ref);
+  const secretOptions = {
+    baseDir: options.baseDir,
+    ...(options.env && { env: options.env }),
+    ...(options.config && { config: options.config }),
+  };
+  let refreshToken: string;
+  let clientSecret = options.clientSecret;
+  try {
+    refreshToken =
+      options.refreshToken ??
+      (await resolveSecret(ref as SecretReference, { ...secretOptions, field: "auth.refreshToken" }));
+    if (clientSecret === undefined && auth.clientSecret) {
+      clientSecret = await resolveSecret(auth.clientSecret, { ...secretOptions, field: "auth.clientSecret" });
+    }
+  } catch (error) {
+    return unresolved(facts, error, skip);
+  }
+
+  // Rotation: the old token dies when it is used, so a refresh is only safe if the new one can be kept.
+  const knownNotRotating = decl.vendor !== undefined && !auth.rotatesRefreshTokens;
+  let writeBack: SecretReference | undefined;
+  if (!options.persistRotated && !knownNotRotating) {
+    if (options.refreshToken === undefined && ref && "file" in ref) {
+      const writable = await canRewrite(secretFilePath(ref, options.baseDir));
+      if (writable !== true) {
+        return skip(
+          `${where} cannot be rewritten (${writable}), so a rotated refresh token could not be saved`,
+        );
+      }
+      writeBack = ref;
+    } else {
+      return skip(
+        `the issuer may rotate refresh tokens and ${where} cannot be written back: keep the grant in a file (mailserver authorize FILE --out FILE.json) to check it`,
+      );
+    }
+  }
+  if (ref && "file" in ref && options.refreshToken === undefined) {
+    const authorizedAs = await authorizeFileIdentity(secretFilePath(ref, options.baseDir));
+    if (authorizedAs) grant.authorizedAs = authorizedAs;
+  }
+
+  grant.checked = true;
+  let refreshed: RefreshedGrant;
+  try {
+    refreshed = await steps.refreshGrant(auth, {
+      refreshToken,
+      ...(clientSecret !== undefined && { clientSecret }),
+      ...(options.fetch && { fetch: options.fetch }),
+      timeoutMs: Math.min(HTTP_STEP_MS, Math.max(1, remainingMs)),
+    });
+  } catch (error) {
+    grant.error = observedError(error, "auth.refreshToken");
+    return undefined;
+  }
+  grant.ok = true;
+  grant.scope = [...refreshed.scope];
+  grant.email = refreshed.idTokenClaims
+    ? emailFromClaims(refreshed.idTokenClaims, auth.usernameClaims)
+    : null;
+  grant.rotated = refreshed.rotated;
+  if (refreshed.rotated) {
+    try {
+      if (options.persistRotated) await options.persistRotated(refreshed.refreshToken);
+      else if (writeBack) await storeRotatedRefreshToken(writeBack, refreshed.refreshToken, options.baseDir);
+      else throw new Error("nowhere to save it");
+      grant.persisted = true;
+    } catch (error) {
+      grant.persisted = false;
+      grant.ok = false;
+      grant.error = {
+        code: ROTATED_NOT_SAVED,
+        field: "auth.refreshToken",
+        message: `the issuer rotated the refresh token, but the new one could not be saved to ${where} (${
+          (error as NodeJS.ErrnoException).code ?? (error as Error).message
+        }): the stored one may no longer work`,
+      };
+    }
+  }
+  return refreshed.accessToken;
+}
+
+/** true, or why the file cannot be replaced (the write-back is a rename in its folder). */
+async function canRewrite(path: string): Promise<true | string> {
+  try {
+    await access(path, constants.R_OK | constants.W_OK);
+    await access(dirname(path), constants.W_OK);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? "not writable";
+  }
+}
+
+/** The username and email that `mailserver authorize --out` recorded next to the token. */
+async function authorizeFileIdentity(
+  path: string,
+): Promise<{ username?: string; email?: string } | undefined> {
+  try {
+    const grant = JSON.parse(await readFile(path, "utf8")) as Record<string, unknown>;
+    const identity = {
+      ...(typeof grant.username === "string" && { username: grant.username }),
+      ...(typeof grant.email === "string" && { email: grant.email }),
+    };
+    return Object.keys(identity).length > 0 ? identity : undefined;
+  } catch {
+    return undefined;
+  }
+}
