@@ -9,6 +9,11 @@ export function earlyError(socket: Socket): Error | undefined {
   return earlyErrors.get(socket);
 }
 
+/** The error of a connection that closed without saying why (nodemailer's code for it). */
+export function closedError(): Error {
+  return Object.assign(new Error("Connection closed unexpectedly"), { code: "ECONNECTION" });
+}
+
 /**
  * Opens the TCP connection, and for protocol tls the TLS session (implicit TLS, RFC 8314), with
  * Node's own net/tls. The session hands the open socket to nodemailer, which is still loading

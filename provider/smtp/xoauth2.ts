@@ -4,6 +4,13 @@ import type {
 } from "nodemailer/lib/smtp-connection";
 
 /**
+ * The name our XOAUTH2 handler is registered under. Not "XOAUTH2": nodemailer's login() treats
+ * method XOAUTH2 without its own token generator as "pick any mechanism" and would send the access
+ * token as a PLAIN password; a custom method name runs exactly our handler, which speaks XOAUTH2.
+ */
+export const XOAUTH2_HANDLER = "MAILSERVER-XOAUTH2";
+
+/**
  * Longest `AUTH XOAUTH2 <initial response>` line sent in one piece. Some servers cap the AUTH
  * line (Dovecot's submission service answers `500 5.5.2 Line too long` above about 1 KB) and
  * Microsoft access tokens are long JWTs, so a longer initial response goes on its own line after

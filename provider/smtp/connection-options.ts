@@ -1,0 +1,71 @@
+/** The nodemailer options for a declaration: those of our own session, and those handed to applications. */
+import { isIP } from "node:net";
+import { rootCertificates } from "node:tls";
+import type { SMTPConnectionOptions } from "nodemailer/lib/smtp-connection";
+import type { NormalizedCustomDeclaration } from "../declaration/normalize.js";
+import type { SmtpCredentials } from "./session.js";
+import { trustingSecureContext } from "./trust-anchors.js";
+
+/**
+ * The nodemailer connection options for a declaration: implicit TLS (`secure`) for protocol tls,
+ * required STARTTLS (`requireTLS`) for starttls, certificate checks always on (there is no
+ * option to switch them off), TLS 1.2 at least, smtp.tls.ca added to the trust anchors, the
+ * declared server name and timeouts.
+ * @see https://www.rfc-editor.org/rfc/rfc8314 implicit TLS
+ * @see https://www.rfc-editor.org/rfc/rfc3207 STARTTLS
+ */
+export function smtpConnectionOptions(
+  decl: NormalizedCustomDeclaration,
+  extraCaPem: string | undefined,
+  clientName?: string,
+): SMTPConnectionOptions {
+  const { smtp } = decl;
+  const servername = smtp.servername ?? (isIP(smtp.host) === 0 ? smtp.host : undefined);
+  return {
+    host: smtp.host,
+    port: smtp.port,
+    secure: smtp.protocol === "tls",
+    // requireTLS: a STARTTLS that is missing or fails ends the session before AUTH; a client
+    // that does not insist can be downgraded by anyone who strips the capability.
+    requireTLS: smtp.protocol === "starttls",
+    ...(clientName && { name: clientName }),
+    connectionTimeout: smtp.timeouts.connectionMs,
+    greetingTimeout: smtp.timeouts.greetingMs,
+    socketTimeout: smtp.timeouts.socketMs,
+    dnsTimeout: smtp.timeouts.connectionMs,
+    logger: false,
+    tls: {
+      rejectUnauthorized: true,
+      secureContext: trustingSecureContext(extraCaPem),
+      ...(servername && { servername }),
+    },
+  };
+}
+
+/**
+ * Options for `nodemailer.createTransport` that applications use to send through this setting:
+ * the same TLS rules as the session, with AUTH PLAIN/LOGIN or XOAUTH2 with the access token.
+ */
+export function smtpTransportOptions(
+  decl: NormalizedCustomDeclaration,
+  credentials: SmtpCredentials,
+  extraCaPem?: string,
+): SMTPConnectionOptions & { auth: Record<string, string> } {
+  const auth: Record<string, string> =
+    credentials.method === "basic"
+      ? { user: credentials.username, pass: credentials.password }
+      : { type: "OAuth2", user: credentials.username, accessToken: credentials.accessToken };
+  // Plain data (no TLS context object), so that it can be stored and handed to applications.
+  const { tls: _context, logger: _logger, ...options } = smtpConnectionOptions(decl, undefined);
+  const servername = decl.smtp.servername ?? (isIP(decl.smtp.host) === 0 ? decl.smtp.host : undefined);
+  return {
+    ...options,
+    tls: {
+      rejectUnauthorized: true,
+      minVersion: "TLSv1.2",
+      ...(servername && { servername }),
+      ...(extraCaPem && { ca: [...rootCertificates, extraCaPem] }),
+    },
+    auth,
+  };
+}
