@@ -3,6 +3,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { stringify } from "yaml";
 import type { MailServerDeclaration } from "../../provider/declaration/generated/declaration.js";
 import {
   type NormalizedCustomDeclaration,
@@ -24,6 +25,11 @@ export interface SmtpFixture {
   /** A Basic-auth declaration for the sandbox; `protocol` picks the listener. */
   declaration(overrides?: DeclarationOverrides): MailServerDeclaration;
   normalized(overrides?: DeclarationOverrides): NormalizedCustomDeclaration;
+  /**
+   * Writes `declaration({ name, ...overrides })` as `<dir>/<name>.yaml`, next to ca.pem (so the
+   * CLI finds the CA file), and returns its path.
+   */
+  writeDeclaration(name: string, overrides?: DeclarationOverrides): Promise<string>;
   credentials: Extract<SmtpCredentials, { method: "basic" }>;
   env: Record<string, string>;
   stop(): Promise<void>;
@@ -74,6 +80,11 @@ export async function startSmtpFixture(options: SandboxSmtpOptions = {}): Promis
     dir,
     declaration,
     normalized: (overrides) => normalizeDeclaration(declaration(overrides)) as NormalizedCustomDeclaration,
+    async writeDeclaration(name, overrides = {}) {
+      const path = join(dir, `${name}.yaml`);
+      await writeFile(path, stringify(declaration({ name, ...overrides })));
+      return path;
+    },
     credentials: { method: "basic", username: smtp.account.username, password: smtp.account.password },
     env: { [PASSWORD_ENV]: smtp.account.password },
     async stop() {

@@ -5,7 +5,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { runCli } from "../helpers/cli.js";
-import { type DeclarationOverrides, type SmtpFixture, startSmtpFixture } from "../helpers/smtp-sandbox.js";
+import { type SmtpFixture, startSmtpFixture } from "../helpers/smtp-sandbox.js";
 
 let fx: SmtpFixture;
 beforeAll(async () => {
@@ -14,16 +14,10 @@ beforeAll(async () => {
 afterAll(() => fx.stop());
 beforeEach(() => fx.smtp.reset());
 
-async function declarationFile(name: string, overrides: DeclarationOverrides = {}): Promise<string> {
-  const path = join(fx.dir, `${name}.yaml`);
-  await writeFile(path, stringify(fx.declaration({ name, ...overrides })));
-  return path;
-}
-
 describe("mailserver verify", () => {
   for (const protocol of ["tls", "starttls"] as const) {
     it(`prints the JSON report and exits 0 over ${protocol}`, async () => {
-      const file = await declarationFile(`verify-${protocol}`, { protocol });
+      const file = await fx.writeDeclaration(`verify-${protocol}`, { protocol });
       const run = await runCli(["verify", file, "--format", "json"], { env: fx.env });
       expect(run.stderr).toBe("");
       expect(run.code).toBe(0);
@@ -59,7 +53,7 @@ describe("mailserver verify", () => {
   }
 
   it("prints a text report for people", async () => {
-    const file = await declarationFile("verify-text");
+    const file = await fx.writeDeclaration("verify-text");
     const run = await runCli(["verify", file], { env: fx.env });
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(
@@ -71,7 +65,7 @@ describe("mailserver verify", () => {
 
 describe("mailserver test-email", () => {
   it("sends the test email and prints the JSON report", async () => {
-    const file = await declarationFile("test-email-json");
+    const file = await fx.writeDeclaration("test-email-json");
     const run = await runCli(["test-email", file, "--format", "json"], { env: fx.env });
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout);
@@ -104,7 +98,7 @@ describe("usage errors exit 2", () => {
   ];
   for (const [what, args, message] of cases) {
     it(what, async () => {
-      const file = await declarationFile("usage");
+      const file = await fx.writeDeclaration("usage");
       const run = await runCli(args(file), { env: fx.env, cwd: fx.dir });
       expect(run.code).toBe(2);
       expect(run.stderr).toMatch(message);
@@ -133,7 +127,7 @@ describe("usage errors exit 2", () => {
 
 describe("text output of a failure", () => {
   it("says what failed on stderr with the code and the SMTP reply code, without the secret", async () => {
-    const file = await declarationFile("text-failure");
+    const file = await fx.writeDeclaration("text-failure");
     const run = await runCli(["verify", file], { env: { SANDBOX_SMTP_PASSWORD: "wrong-secret-789" } });
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^failed 127\.0\.0\.1:\d+ \(implicit TLS\) after \d+ ms\n/);
@@ -148,7 +142,7 @@ describe("the built CLI, spawned", () => {
   // End to end as a user runs it (`npm test` builds dist/ first).
   const bin = join(import.meta.dirname, "..", "..", "bin", "mailserver.js");
   it("verify --format json exits 0, and 1 with a wrong password", async () => {
-    const file = await declarationFile("spawned");
+    const file = await fx.writeDeclaration("spawned");
     const ok = await promisify(execFile)(process.execPath, [bin, "verify", file, "--format", "json"], {
       env: { ...process.env, ...fx.env },
     });

@@ -1,10 +1,7 @@
 // Every fault of the SMTP issue, through the CLI as a user meets it: exit 1, the right code, and
 // no secret in anything printed. Real servers throughout: the sandbox smtp-server with
 // certificates from a throwaway CA, and a silent TCP server for "never greets".
-import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
 import type { ReportError, VerifyReport } from "../../provider/smtp/verify.js";
 import { createThrowawayCA } from "../../sandbox/ca.js";
 import { type SandboxSmtp, startSandboxSmtp, startSilentServer } from "../../sandbox/smtp.js";
@@ -20,10 +17,10 @@ beforeAll(async () => {
 afterAll(() => fx.stop());
 beforeEach(() => fx.smtp.reset());
 
-async function declarationFile(overrides: DeclarationOverrides = {}): Promise<string> {
-  const path = join(fx.dir, `${overrides.name ?? "fault"}-${Math.random().toString(36).slice(2)}.yaml`);
-  await writeFile(path, stringify(fx.declaration(overrides)));
-  return path;
+/** A declaration file of its own for each run (the declaration keeps the fixture's name). */
+function declarationFile(overrides: DeclarationOverrides = {}): Promise<string> {
+  const file = `${overrides.name ?? "fault"}-${Math.random().toString(36).slice(2)}`;
+  return fx.writeDeclaration(file, { name: "sandbox-mail", ...overrides });
 }
 
 async function verifyJson(
@@ -145,6 +142,21 @@ describe("SMTP faults", () => {
     expect(run.report.error.code).toBe("tls");
     expect(run.report.error.message).toContain("issued by a CA this machine does not trust");
     expect(fx.smtp.authAttempts).toEqual([]);
+    expectNoSecret(run);
+  });
+
+  it("a CA the machine does not trust, through test-email: exit 1, tls, no AUTH and no message sent", async () => {
+    const run = await runCli(
+      ["test-email", await declarationFile({ smtp: { tls: {} } }), "--format", "json"],
+      {
+        env: fx.env,
+      },
+    );
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout).error.code).toBe("tls");
+    expect(fx.smtp.authAttempts).toEqual([]);
+    expect(fx.smtp.messages).toEqual([]);
+    expectNoSecret(run);
   });
 
   it("STARTTLS port that does not offer STARTTLS: starttls-unavailable, and the server never received AUTH", async () => {
@@ -180,6 +192,31 @@ describe("SMTP faults", () => {
     expect(run.code).toBe(1);
     expect(run.report.error.code).toBe("connect");
     expect(run.report.error.message).toContain("refused the connection (ECONNREFUSED)");
+    expectNoSecret(run);
+  });
+
+  it("nothing listens, through test-email: exit 1, connect, no secret printed", async () => {
+    const silent = await startSilentServer();
+    const port = silent.port;
+    await silent.stop();
+    const run = await runCli(["test-email", await declarationFile({ port }), "--format", "json"], {
+      env: fx.env,
+    });
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout).error.code).toBe("connect");
+    expectNoSecret(run);
+  });
+
+  it("temporary failure (451) then success: test-email retries, delivers one message and exits 0", async () => {
+    fx.smtp.faults.temporaryFailures = 1;
+    const run = await runCli(["test-email", await declarationFile(), "--format", "json"], { env: fx.env });
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report).toMatchObject({ ok: true, accepted: ["admin@sandbox.test"], rejected: [], error: null });
+    expect(fx.smtp.faults.temporaryFailures).toBe(0); // the server did answer 451 once
+    expect(fx.smtp.messages).toHaveLength(1);
+    expect(fx.smtp.messages[0]?.parsed.messageId).toBe(report.messageId);
+    expectNoSecret(run);
   });
 
   it("recipient rejected (550): test-email exits 1 with recipient-rejected", async () => {

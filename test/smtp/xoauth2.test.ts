@@ -4,7 +4,6 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
 import { resolveSmtpCredentials } from "../../provider/credentials.js";
 import type { MailServerDeclaration } from "../../provider/declaration/generated/declaration.js";
 import type { NormalizedCustomDeclaration } from "../../provider/declaration/normalize.js";
@@ -48,18 +47,11 @@ function oauthOverrides(grantFile: string, extra: DeclarationOverrides = {}): De
   };
 }
 
-async function declarationFile(name: string, overrides: DeclarationOverrides): Promise<string> {
-  const path = join(fx.dir, `${name}.yaml`);
-  const declaration: MailServerDeclaration = fx.declaration({ name, ...overrides });
-  await writeFile(path, stringify(declaration));
-  return path;
-}
-
 describe("XOAUTH2 with the sandbox OP", () => {
   for (const protocol of ["tls", "starttls"] as const) {
     it(`mailserver verify logs in with XOAUTH2 over ${protocol} and persists the rotated refresh token`, async () => {
       const first = await storedGrant(`grant-${protocol}.json`);
-      const file = await declarationFile(
+      const file = await fx.writeDeclaration(
         `oauth-${protocol}`,
         oauthOverrides(`grant-${protocol}.json`, { protocol }),
       );
@@ -89,7 +81,7 @@ describe("XOAUTH2 with the sandbox OP", () => {
 
   it("mailserver test-email sends From the ID token's email when from.address is not declared", async () => {
     await storedGrant("grant-mail.json");
-    const file = await declarationFile("oauth-mail", oauthOverrides("grant-mail.json"));
+    const file = await fx.writeDeclaration("oauth-mail", oauthOverrides("grant-mail.json"));
     const run = await runCli(["test-email", file, "--format", "json"], { env: {} });
     expect(run.code).toBe(0);
     const { parsed, user } = await fx.smtp.waitForMessage();
@@ -101,7 +93,7 @@ describe("XOAUTH2 with the sandbox OP", () => {
   it("a revoked refresh token: token-refresh-failed, exit 1, no token printed, no AUTH sent", async () => {
     const token = await storedGrant("grant-revoked.json");
     await revokeGrant(sandboxAuth(op), { refreshToken: token });
-    const file = await declarationFile("oauth-revoked", oauthOverrides("grant-revoked.json"));
+    const file = await fx.writeDeclaration("oauth-revoked", oauthOverrides("grant-revoked.json"));
     const run = await runCli(["verify", file, "--format", "json"], { env: {} });
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout);
