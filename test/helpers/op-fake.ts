@@ -161,3 +161,25 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on("end", () => resolve(data));
   });
 }
+
+/**
+ * An issuer whose device code nobody approves: the token endpoint answers authorization_pending
+ * until the code's 2 s lifetime runs out (the sandbox OP cannot expire a code that fast).
+ */
+export function startUnapprovedDeviceIssuer(code: {
+  userCode: string;
+  verificationUri: string;
+}): Promise<FakeIssuer> {
+  return startFakeIssuer({
+    device: () => ({
+      json: {
+        device_code: "d",
+        user_code: code.userCode,
+        verification_uri: code.verificationUri,
+        expires_in: 2,
+        interval: 1,
+      },
+    }),
+    token: () => ({ status: 400, json: { error: "authorization_pending" } }),
+  });
+}

@@ -8,7 +8,9 @@ import type { CliIO } from "../../cli/io.js";
 import { main } from "../../cli/main.js";
 import { refreshGrant } from "../../provider/oauth/index.js";
 import { type SandboxOP, startSandboxOP } from "../../sandbox/op.js";
-import { sandboxAuth } from "../helpers/op-auth.js";
+import { DISCOVER_JSON_KEYS } from "../helpers/contracts.js";
+import { sandboxAuth, writeOAuthDeclaration } from "../helpers/op-auth.js";
+import { startFakeIssuer, startUnapprovedDeviceIssuer } from "../helpers/op-fake.js";
 
 let op: SandboxOP;
 let dir: string;
@@ -39,21 +41,9 @@ function fakeIO(onStderr?: (text: string) => void) {
   return { io, out };
 }
 
-async function declaration(name: string, auth: Record<string, unknown>): Promise<string> {
-  const file = join(dir, `${name}.yaml`);
-  const lines = Object.entries({
-    method: "oauth",
-    issuer: op.issuer,
-    clientId: op.clients.native.clientId,
-    ...auth,
-  })
-    .map(([key, value]) => `  ${key}: ${JSON.stringify(value)}`)
-    .join("\n");
-  await writeFile(
-    file,
-    `version: 1\nname: ${name}\nsmtp:\n  host: 127.0.0.1\n  protocol: tls\nauth:\n${lines}\n`,
-  );
-  return file;
+/** An OAuth declaration for the sandbox OP's native client (or for `issuer`). */
+function declaration(name: string, auth: Record<string, unknown>, issuer = op.issuer): Promise<string> {
+  return writeOAuthDeclaration(dir, name, { issuer, clientId: op.clients.native.clientId, ...auth });
 }
 
 describe("mailserver discover", () => {
@@ -108,6 +98,55 @@ describe("mailserver discover", () => {
     });
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout).issuer).toBe(op.issuer);
+  });
+
+  it("--format json prints exactly the contract's ten keys, in order, against the sandbox OP", async () => {
+    const { io, out } = fakeIO();
+    expect(await main(["discover", op.issuer, "--format", "json"], io)).toBe(0);
+    const json = JSON.parse(out.stdout);
+    expect(Object.keys(json)).toEqual(DISCOVER_JSON_KEYS);
+    expect(json).toMatchObject({
+      issuer: op.issuer,
+      deviceAuthorizationEndpoint: `${op.url}/device/auth`,
+      revocationEndpoint: `${op.url}/token/revocation`,
+    });
+    expect(json.scopesSupported).toEqual(expect.arrayContaining(["openid", "email", "offline_access"]));
+  });
+
+  it("--format json prints null (not a missing key) for what the issuer does not publish", async () => {
+    const fake = await startFakeIssuer({
+      discovery: (_base, defaults) => ({
+        json: { ...defaults, device_authorization_endpoint: undefined, scopes_supported: undefined },
+      }),
+    });
+    try {
+      const { io, out } = fakeIO();
+      expect(await main(["discover", fake.issuer, "--format", "json"], io)).toBe(0);
+      const json = JSON.parse(out.stdout);
+      expect(Object.keys(json)).toEqual(DISCOVER_JSON_KEYS);
+      expect(json).toMatchObject({
+        deviceAuthorizationEndpoint: null,
+        revocationEndpoint: null,
+        userinfoEndpoint: null,
+        scopesSupported: null,
+        grantTypesSupported: null,
+      });
+    } finally {
+      await fake.stop();
+    }
+  });
+
+  it("exits 2 for --format xml with a reachable issuer (the flag, not the issuer)", async () => {
+    const { io, out } = fakeIO();
+    expect(await main(["discover", op.issuer, "--format", "xml"], io)).toBe(2);
+    expect(out.stderr).toContain("--format must be text or json");
+    expect(out.stdout).toBe("");
+  });
+
+  it("exits 2 for a URL that is not http(s)", async () => {
+    const { io, out } = fakeIO();
+    expect(await main(["discover", "ftp://127.0.0.1/"], io)).toBe(2);
+    expect(out.stderr).toContain("is not an http(s) URL");
   });
 });
 
@@ -215,6 +254,126 @@ describe("mailserver authorize", () => {
   ])("exits 2 for usage errors: %j", async (argv) => {
     const { io } = fakeIO();
     expect(await main(argv, io)).toBe(2);
+  });
+});
+
+describe("mailserver authorize: usage errors exit 2 for the flag under test (the declaration exists)", () => {
+  const deviceRequests = () => op.requests.filter((r) => r.path === "/device/auth").length;
+
+  it.each([
+    [["--flow", "implicit"], "--flow must be device or loopback"],
+    [["--timeout", "soon"], "--timeout must be a positive number of seconds"],
+    [["--timeout", "0"], "--timeout must be a positive number of seconds"],
+    [["--format", "xml"], "--format must be text or json"],
+    [["--bogus"], "Unknown option '--bogus'"],
+  ])("authorize DECLARATION %j", async (flags, message) => {
+    const file = await declaration("usage-device", { scopes: "openid email offline_access", flow: "device" });
+    const before = deviceRequests();
+    const { io, out } = fakeIO();
+    expect(await main(["authorize", file, ...flags], io)).toBe(2);
+    expect(out.stderr).toContain(message);
+    expect(out.stdout).toBe("");
+    // Nothing was started: no device code was requested.
+    expect(deviceRequests()).toBe(before);
+  });
+
+  it("authorize on a Basic-auth declaration", async () => {
+    const file = join(dir, "basic.yaml");
+    await writeFile(
+      file,
+      "version: 1\nname: basic\nsmtp: { host: 127.0.0.1 }\nauth: { method: basic, username: u, password: { env: P } }\nfrom: { address: a@example.org }\n",
+    );
+    const { io, out } = fakeIO();
+    expect(await main(["authorize", file], io)).toBe(2);
+    expect(out.stderr).toContain("does not use OAuth");
+  });
+});
+
+describe("mailserver authorize faults: exit 1, the code, no token printed, the listener closed", () => {
+  it("an ID token with a bad signature: id-token-invalid", async () => {
+    // A certified OP never signs with a foreign key: the scripted issuer does (see its header).
+    const fake = await startFakeIssuer({
+      token: async (_request, self) => {
+        const now = Math.floor(Date.now() / 1000);
+        const idToken = await self.idToken(
+          {
+            sub: "u1",
+            iss: self.issuer,
+            aud: "mailserver-native",
+            nonce: self.lastAuthorization()?.nonce ?? "",
+            iat: now,
+            exp: now + 600,
+            email: "ops@example.test",
+          },
+          self.otherKey,
+        );
+        return {
+          json: {
+            access_token: "bad-id-access-token-7f3a",
+            token_type: "Bearer",
+            refresh_token: "bad-id-refresh-token-91bc",
+            id_token: idToken,
+          },
+        };
+      },
+    });
+    try {
+      const file = await declaration(
+        "bad-id-token",
+        {
+          scopes: "openid email offline_access",
+          flow: "loopback",
+          redirectUri: "http://127.0.0.1:0/callback",
+        },
+        fake.issuer,
+      );
+      let redirectUri = "";
+      let browsing: Promise<unknown> = Promise.resolve();
+      const { io, out } = fakeIO((text) => {
+        const url = /^(http:\/\/127\.0\.0\.1:\d+\/authorize\?\S+)$/m.exec(text)?.[1];
+        if (url) {
+          redirectUri = new URL(url).searchParams.get("redirect_uri") ?? "";
+          // The person's browser: follow the issuer's redirect to the loopback listener.
+          browsing = fetch(url, { redirect: "manual" }).then((response) =>
+            fetch(response.headers.get("location") ?? "").then((page) => page.text()),
+          );
+        }
+      });
+      const code = await main(["authorize", file, "--no-browser", "--timeout", "20"], io);
+      await browsing.catch(() => undefined);
+      expect(code).toBe(1);
+      expect(out.stderr).toContain("(id-token-invalid)");
+      expect(out.stdout).toBe("");
+      for (const secret of ["bad-id-access-token-7f3a", "bad-id-refresh-token-91bc", "eyJ"]) {
+        expect(out.stdout + out.stderr).not.toContain(secret);
+      }
+      expect(new URL(redirectUri).port).not.toBe("0");
+      await expect(fetch(redirectUri)).rejects.toThrow(); // listener closed
+    } finally {
+      await fake.stop();
+    }
+  });
+
+  it("the device code's expiry: authorization-expired, after instructions exactly as issued", async () => {
+    const fake = await startUnapprovedDeviceIssuer({
+      userCode: "EXPIRING-CODE",
+      verificationUri: "http://127.0.0.1:1/verify",
+    });
+    try {
+      const file = await declaration(
+        "device-expired",
+        { scopes: "openid email offline_access", flow: "device", username: "ops@example.test" },
+        fake.issuer,
+      );
+      const { io, out } = fakeIO();
+      expect(await main(["authorize", file], io)).toBe(1);
+      // The instructions carry the verification URI and the user code exactly as issued.
+      expect(out.stderr).toContain("open http://127.0.0.1:1/verify and enter the code EXPIRING-CODE");
+      expect(out.stderr).toContain("(authorization-expired)");
+      expect(out.stdout).toBe("");
+    } finally {
+      await fake.stop();
+    }
   });
 });
 

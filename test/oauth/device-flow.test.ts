@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AuthorizationPrompt, authorize } from "../../provider/oauth/index.js";
 import { type SandboxOP, startSandboxOP } from "../../sandbox/op.js";
 import { fakeAuth, rejection, sandboxAuth } from "../helpers/op-auth.js";
-import { type FakeReply, startFakeIssuer } from "../helpers/op-fake.js";
+import { type FakeReply, startFakeIssuer, startUnapprovedDeviceIssuer } from "../helpers/op-fake.js";
 
 const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
 let op: SandboxOP;
@@ -149,17 +149,9 @@ describe.concurrent("device flow faults the sandbox cannot produce (scripted iss
   });
 
   it("stops at the code's expiry when nobody approves", async () => {
-    const fake = await startFakeIssuer({
-      device: () => ({
-        json: {
-          device_code: "d",
-          user_code: "U",
-          verification_uri: "http://127.0.0.1/verify",
-          expires_in: 2,
-          interval: 1,
-        },
-      }),
-      token: () => ({ status: 400, json: { error: "authorization_pending" } }),
+    const fake = await startUnapprovedDeviceIssuer({
+      userCode: "U",
+      verificationUri: "http://127.0.0.1/verify",
     });
     try {
       const error = await rejection(authorize(auth(fake.issuer), { prompt: () => undefined }));

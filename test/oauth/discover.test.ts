@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { discoverIssuer, resolveEndpoints } from "../../provider/oauth/index.js";
 import { type SandboxOP, startSandboxOP } from "../../sandbox/op.js";
+import { DISCOVER_JSON_KEYS } from "../helpers/contracts.js";
 import { rejection, sandboxAuth } from "../helpers/op-auth.js";
 import { startFakeIssuer } from "../helpers/op-fake.js";
 
@@ -12,23 +13,10 @@ beforeAll(async () => {
 });
 afterAll(() => op.stop());
 
-const KEYS = [
-  "issuer",
-  "authorizationEndpoint",
-  "tokenEndpoint",
-  "deviceAuthorizationEndpoint",
-  "revocationEndpoint",
-  "userinfoEndpoint",
-  "jwksUri",
-  "scopesSupported",
-  "codeChallengeMethodsSupported",
-  "grantTypesSupported",
-];
-
 describe("discoverIssuer", () => {
   it("returns the sandbox's endpoints under the discover JSON keys", async () => {
     const metadata = await discoverIssuer(op.issuer);
-    expect(Object.keys(metadata)).toEqual(KEYS);
+    expect(Object.keys(metadata)).toEqual(DISCOVER_JSON_KEYS);
     expect(metadata).toMatchObject({
       issuer: op.issuer,
       authorizationEndpoint: `${op.url}/auth`,

@@ -90,6 +90,19 @@ describe("loopback flow against the sandbox OP", () => {
     expect(outcome.callback.body).toContain("Authorization failed");
   });
 
+  it("closes the listener after an error=access_denied callback", async () => {
+    let redirect: URL | undefined;
+    const person = withPerson((url) => {
+      redirect = redirectOf(url);
+      return op.approveAuthorization(url.href, { deny: true });
+    });
+    const error = await rejection(authorize(loopback(), person));
+    await person.acted();
+    expect(error.code).toBe("authorization-denied");
+    if (!redirect) throw new Error("the authorization URL was never shown");
+    await expect(fetch(redirect)).rejects.toThrow();
+  });
+
   it("fails with callback-port-in-use when the redirect port is taken", async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));

@@ -5,6 +5,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { runCli } from "../helpers/cli.js";
+import { TEST_EMAIL_JSON_KEYS, VERIFY_JSON_KEYS, VERIFY_TLS_JSON_KEYS } from "../helpers/contracts.js";
 import { type SmtpFixture, startSmtpFixture } from "../helpers/smtp-sandbox.js";
 
 let fx: SmtpFixture;
@@ -22,26 +23,8 @@ describe("mailserver verify", () => {
       expect(run.stderr).toBe("");
       expect(run.code).toBe(0);
       const report = JSON.parse(run.stdout);
-      expect(Object.keys(report)).toEqual([
-        "ok",
-        "host",
-        "port",
-        "protocol",
-        "tls",
-        "authMechanisms",
-        "authenticatedAs",
-        "durationMs",
-        "error",
-      ]);
-      expect(Object.keys(report.tls)).toEqual([
-        "version",
-        "cipher",
-        "subject",
-        "issuer",
-        "fingerprint256",
-        "validTo",
-        "daysLeft",
-      ]);
+      expect(Object.keys(report)).toEqual(VERIFY_JSON_KEYS);
+      expect(Object.keys(report.tls)).toEqual(VERIFY_TLS_JSON_KEYS);
       expect(report).toMatchObject({
         ok: true,
         protocol,
@@ -69,15 +52,7 @@ describe("mailserver test-email", () => {
     const run = await runCli(["test-email", file, "--format", "json"], { env: fx.env });
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout);
-    expect(Object.keys(report)).toEqual([
-      "ok",
-      "messageId",
-      "accepted",
-      "rejected",
-      "response",
-      "durationMs",
-      "error",
-    ]);
+    expect(Object.keys(report)).toEqual(TEST_EMAIL_JSON_KEYS);
     expect(report).toMatchObject({ ok: true, accepted: ["admin@sandbox.test"], rejected: [], error: null });
     const message = await fx.smtp.waitForMessage();
     expect(message.parsed.messageId).toBe(report.messageId);
