@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
+import { aliasBomb } from "../helpers/bad-input.js";
 import { runCli } from "../helpers/cli.js";
 
 let folder: string;
@@ -191,6 +192,78 @@ describe("mailserver validate", () => {
     expect(result).toMatchObject({ code: 1, stderr: "" });
     expect(result.stdout).toContain("broken.json:1:");
     expect(result.stdout).not.toMatch(/\n\s+at /);
+  });
+});
+
+// The foundation issue's "Bad input" list as a user meets it: each bad file gets a problem with
+// its code and a line number in the contract's JSON, exit 1, and never a stack trace.
+const BAD: Array<[string, string, string | Buffer, number]> = [
+  ["malformed YAML", "malformed.yaml", "version: 1\nname: 'unterminated\n", 2],
+  [
+    "a wrong type",
+    "types.yaml",
+    "version: 1\nname: t\nsmtp:\n  host: h.example.com\n  port: '587'\nauth: { method: basic, username: u, password: { env: P } }\nfrom: { address: a@example.com }\n",
+    5,
+  ],
+  ["an unknown field", "unknown.yaml", "version: 1\nname: u\nserver: builtin\ncolour: blue\n", 4],
+  ["an empty file", "empty.yaml", "", 1],
+  ["a binary file", "binary.yaml", Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x1a, 0x0a, 0x00]), 1],
+  ["a file above 1 MiB", "huge.yaml", `version: 1\nname: huge\n#${"x".repeat(1024 * 1024)}\n`, 1],
+  ["a duplicate key", "dup.yaml", "version: 1\nname: a\nserver: builtin\nname: b\n", 4],
+  ["an alias bomb", "bomb.yaml", aliasBomb(), 1],
+];
+
+const EXPECTED_CODE: Record<string, string> = {
+  "malformed.yaml": "yaml-syntax",
+  "types.yaml": "schema",
+  "unknown.yaml": "unknown-field",
+  "empty.yaml": "empty-file",
+  "binary.yaml": "not-text",
+  "huge.yaml": "file-too-large",
+  "dup.yaml": "duplicate-key",
+  "bomb.yaml": "too-many-aliases",
+};
+
+describe("bad input through `mailserver validate --format json`: exit 1, code and line, no stack trace", () => {
+  // A folder of its own: the folder scan above lists `folder` exactly.
+  let badFolder: string;
+  beforeAll(async () => {
+    badFolder = await mkdtemp(join(tmpdir(), "mailserver-validate-bad-"));
+  });
+
+  it.each(BAD)("%s", async (_what, name, content, line) => {
+    const path = join(badFolder, name);
+    await writeFile(path, content);
+    const run = await runCli(["validate", path, "--format", "json"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe("");
+    const document = JSON.parse(run.stdout);
+    expect(document.valid).toBe(false);
+    expect(document.files).toHaveLength(1);
+    const [problem] = document.files[0].problems;
+    expect(problem).toMatchObject({ severity: "error", code: EXPECTED_CODE[name], line });
+    expect(problem.column).toBeGreaterThanOrEqual(1);
+    expect(typeof problem.path).toBe("string");
+    expect(problem.message.length).toBeGreaterThan(0);
+    expect(run.stdout).not.toMatch(/\n\s+at /);
+  });
+
+  it("the same in text: file:line:col and the code, exit 1", async () => {
+    const path = join(badFolder, "dup-text.yaml");
+    await writeFile(path, "version: 1\nname: a\nserver: builtin\nname: b\n");
+    const run = await runCli(["validate", path]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(
+      new RegExp(`^${path.replaceAll("/", "\\/")}:4:\\d+: error .*\\(duplicate-key\\)$`, "m"),
+    );
+  });
+
+  it("the huge file's problem says 1 MiB", async () => {
+    const path = join(badFolder, "huge2.yaml");
+    await writeFile(path, `#${"y".repeat(1024 * 1024 + 10)}\n`);
+    const run = await runCli(["validate", path, "--format", "json"]);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout).files[0].problems[0].message).toContain("1 MiB");
   });
 });
 

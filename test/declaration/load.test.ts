@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadDeclarationFile, MAX_DECLARATION_BYTES } from "../../provider/declaration/load.js";
+import { aliasBomb } from "../helpers/bad-input.js";
 
 let folder: string;
 beforeAll(async () => {
@@ -44,13 +45,7 @@ describe("loadDeclarationFile refuses what cannot be a declaration", () => {
   });
 
   it("an alias bomb (billion laughs)", async () => {
-    const levels = ["a: &a [x, x, x, x, x, x, x, x, x]"];
-    for (let i = 1; i < 9; i++) {
-      const previous = String.fromCharCode(96 + i);
-      const name = String.fromCharCode(97 + i);
-      levels.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(", ")}]`);
-    }
-    const result = await load("bomb.yaml", `${levels.join("\n")}\n`);
+    const result = await load("bomb.yaml", aliasBomb());
     expect(result.problems.map((p) => p.code)).toEqual(["too-many-aliases"]);
   });
 

@@ -296,3 +296,96 @@ auth:
     expect(valid).toBe(true);
   });
 });
+
+// Variants of the rules that the foundation issue names beyond the first fixtures above.
+const basicAuth = "auth: { method: basic, username: u, password: { env: P } }";
+
+describe("rule variants the issue names (code and line)", () => {
+  const variants: Array<[string, string, string, number, ("error" | "warning")?]> = [
+    [
+      "header-injection in from.name",
+      "header-injection",
+      `version: 1\nname: h\nsmtp: { host: smtp.example.com }\n${basicAuth}\nfrom:\n  name: "Ops\\nBcc: x@example.com"\n  address: a@example.com\n`,
+      6,
+    ],
+    [
+      "header-injection in an address (replyTo)",
+      "header-injection",
+      `version: 1\nname: h\nsmtp: { host: smtp.example.com }\n${basicAuth}\nfrom: { address: a@example.com }\nreplyTo: "b@example.com\\r\\nBcc: x@example.com"\n`,
+      6,
+    ],
+    [
+      "header-injection in a test email recipient",
+      "header-injection",
+      `version: 1\nname: h\nsmtp: { host: smtp.example.com }\n${basicAuth}\nfrom: { address: a@example.com }\ntestEmail:\n  to:\n    - "ops@example.com\\nBcc: x@example.com"\n`,
+      8,
+    ],
+    [
+      "secret-literal: clientSecret",
+      "secret-literal",
+      "version: 1\nname: s\nsmtp: { host: smtp.example.com }\nauth:\n  method: oauth\n  issuer: https://op.example.com\n  clientId: c\n  clientSecret: s3cr3t-value\n  scopes: [s]\n  username: u@example.com\n",
+      8,
+    ],
+    [
+      "secret-literal: refreshToken",
+      "secret-literal",
+      "version: 1\nname: s\nsmtp: { host: smtp.example.com }\nauth:\n  method: oauth\n  issuer: https://op.example.com\n  clientId: c\n  scopes: [s]\n  username: u@example.com\n  refreshToken: 1//0g-refresh-value\n",
+      10,
+    ],
+    [
+      "port-protocol-mismatch: starttls on 465",
+      "port-protocol-mismatch",
+      `version: 1\nname: p\nsmtp:\n  host: smtp.example.com\n  protocol: starttls\n  port: 465\n${basicAuth}\nfrom: { address: a@example.com }\n`,
+      6,
+      "warning",
+    ],
+    [
+      "insecure-url: a plain-http token endpoint",
+      "insecure-url",
+      "version: 1\nname: i\nsmtp: { host: smtp.example.com }\nauth:\n  method: oauth\n  clientId: c\n  scopes: [s]\n  username: u@example.com\n  authorizationEndpoint: https://op.example.com/auth\n  tokenEndpoint: http://op.example.com/token\n",
+      10,
+    ],
+    [
+      "redirect-not-loopback: http on a host that is not loopback",
+      "redirect-not-loopback",
+      "version: 1\nname: r\nsmtp: { host: smtp.example.com }\nauth:\n  method: oauth\n  clientId: c\n  issuer: https://op.example.com\n  scopes: [s]\n  username: u@example.com\n  redirectUri: http://192.168.1.10:8400/callback\n",
+      10,
+    ],
+    [
+      "gmail-offline-access: issuer accounts.google.com alone",
+      "gmail-offline-access",
+      "version: 1\nname: g\nsmtp: { host: smtp.example.com }\nauth:\n  method: oauth\n  issuer: https://accounts.google.com\n  clientId: c\n  scopes: [https://mail.google.com/, offline_access]\n  username: u@example.com\n",
+      8,
+    ],
+    [
+      "builtin-extra-fields: replyTo",
+      "builtin-extra-fields",
+      "version: 1\nname: b\nserver: builtin\nreplyTo: r@example.com\n",
+      4,
+    ],
+  ];
+  it.each(variants)("%s", (_what, code, yaml, line, severity) => {
+    expect(problems(yaml)).toEqual([{ code, line, severity: severity ?? "error" }]);
+  });
+
+  it("preset-mismatch: office365 on port 465 (STARTTLS on 587 only), with the port warning too", () => {
+    expect(
+      problems(
+        `version: 1\nname: p\npreset: office365\nsmtp:\n  port: 465\n${basicAuth}\nfrom: { address: a@example.com }\n`,
+      ),
+    ).toEqual([
+      { code: "port-protocol-mismatch", line: 5, severity: "warning" },
+      { code: "preset-mismatch", line: 5, severity: "error" },
+    ]);
+  });
+
+  it("never quotes a clientSecret or refreshToken written as a literal", () => {
+    const { problems: found } = loadDeclarationText(
+      "version: 1\nname: s\nsmtp: { host: smtp.example.com }\nauth:\n  method: oauth\n  issuer: https://op.example.com\n  clientId: c\n  clientSecret: s3cr3t-value\n  scopes: [s]\n  username: u@example.com\n  refreshToken: 1//0g-refresh-value\n",
+      "f.yaml",
+    );
+    expect(found.map((p) => p.code)).toEqual(["secret-literal", "secret-literal"]);
+    expect(JSON.stringify(found)).not.toContain("s3cr3t-value");
+    expect(JSON.stringify(found)).not.toContain("1//0g-refresh-value");
+  });
+});
