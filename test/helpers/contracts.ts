@@ -50,3 +50,9 @@ export const TEST_EMAIL_JSON_KEYS = [
   "durationMs",
   "error",
 ];
+
+/**
+ * /tmp/issue5.md: the outputs kept "as Pulumi secrets: refresh token, password, client secret, and
+ * a ready-to-use `transport` object" (registered through `additionalSecretOutputs`).
+ */
+export const SECRET_OUTPUTS = ["refreshToken", "password", "clientSecret", "transport"];

@@ -1,13 +1,14 @@
-// Audit of "Secrets stay secret in the state (use additionalSecretOutputs)". The engine-protocol
-// test checks that the secret appears only under keys of SECRET_OUTPUT_KEYS - the implementation's
-// own list - so it could not notice the registration dropping that list. This test reads what the
-// SDK actually sends to the engine (RegisterResourceRequest.additionalSecretOutputs) for a
-// MailServer, from a program run as a user's would be (fresh Node process, the built package),
-// and compares it with the issue's list of secret outputs.
+// "Secrets stay secret in the state (use additionalSecretOutputs)". The engine-protocol tests check
+// that a secret appears only under keys of SECRET_OUTPUT_KEYS - the implementation's own list - so
+// they could not notice the registration dropping that list. This test reads what the SDK actually
+// sends to the engine (RegisterResourceRequest.additionalSecretOutputs) for a MailServer, from a
+// program run as a user's would be (fresh Node process, the built package), and compares it with
+// the issue's list of secret outputs.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { SECRET_OUTPUT_KEYS } from "../../provider/lifecycle/state.js";
+import { SECRET_OUTPUTS } from "../helpers/contracts.js";
 
 const PROGRAM = `
 import * as pulumi from "@pulumi/pulumi";
@@ -50,9 +51,7 @@ describe("the MailServer registration", () => {
     const mail = registered.find((entry) => entry.type.endsWith(":MailServer"));
     expect(mail?.type).toBe("pulumi-nodejs:dynamic/mailserver:MailServer");
     // The issue: "as Pulumi secrets: refresh token, password, client secret, and ... transport".
-    expect(mail?.additionalSecretOutputs).toEqual(
-      expect.arrayContaining(["refreshToken", "password", "clientSecret", "transport"]),
-    );
+    expect(mail?.additionalSecretOutputs).toEqual(expect.arrayContaining(SECRET_OUTPUTS));
     // The list the engine-protocol test trusts is the list really registered.
     expect(mail?.additionalSecretOutputs).toEqual(expect.arrayContaining([...SECRET_OUTPUT_KEYS]));
     // A caller's own additionalSecretOutputs are kept, not replaced.
