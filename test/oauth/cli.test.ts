@@ -77,14 +77,15 @@ describe("mailserver discover", () => {
   });
 
   it.each([
-    [[]],
-    [["not a url"]],
-    [["a", "b"]],
-    [["--nope", "https://x.example"]],
-    [[op?.issuer ?? "", "--format", "xml"]],
-  ])("exits 2 for usage errors: %j", async (args) => {
-    const { io } = fakeIO();
+    [[], "discover needs exactly one ISSUER_URL"],
+    [["not a url"], "not a url is not a URL"],
+    [["a", "b"], "discover needs exactly one ISSUER_URL"],
+    [["--nope", "https://x.example"], "Unknown option '--nope'"],
+  ])("exits 2 for usage errors: %j", async (args, message) => {
+    const { io, out } = fakeIO();
     expect(await main(["discover", ...(args as string[])], io)).toBe(2);
+    expect(out.stderr).toContain(message);
+    expect(out.stdout).toBe("");
   });
 
   it("works as a spawned command (bin/mailserver.js, built)", async () => {
@@ -246,14 +247,12 @@ describe("mailserver authorize", () => {
   });
 
   it.each([
-    [["authorize"]],
-    [["authorize", "missing.yaml"]],
-    [["authorize", "x.yaml", "--flow", "implicit"]],
-    [["authorize", "x.yaml", "--timeout", "soon"]],
-    [["authorize", "x.yaml", "--bogus"]],
-  ])("exits 2 for usage errors: %j", async (argv) => {
-    const { io } = fakeIO();
+    [["authorize"], "authorize needs exactly one DECLARATION file"],
+    [["authorize", "missing.yaml"], "missing.yaml: no such file"],
+  ])("exits 2 without a readable declaration: %j", async (argv, message) => {
+    const { io, out } = fakeIO();
     expect(await main(argv, io)).toBe(2);
+    expect(out.stderr).toContain(message);
   });
 });
 
