@@ -6,7 +6,7 @@
 // Runs on a fresh machine after `npm install` (which builds dist/). With the `pulumi` CLI installed
 // it drives `pulumi up` / `refresh` / `destroy` on a local backend instead (--no-pulumi to skip).
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -181,17 +181,17 @@ async function pulumiLifecycle(declarationFile, smtp) {
   const stateDir = join(project, ".pulumi-state");
   mkdirSync(stateDir);
   mkdirSync(join(project, "mailservers"));
-  spawnSync("mv", [declarationFile, join(project, "mailservers/demo-mail.yaml")]);
-  spawnSync("mv", [join(project, "ca.pem"), join(project, "mailservers/ca.pem")]);
-  spawnSync("mv", [join(project, ".secrets"), join(project, "mailservers/.secrets")]);
+  for (const name of [basename(declarationFile), "ca.pem", ".secrets"]) {
+    renameSync(join(project, name), join(project, "mailservers", name));
+  }
   writeFileSync(
     join(project, "Pulumi.yaml"),
     "name: mailserver-demo\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.mjs\n",
   );
   writeFileSync(join(project, "package.json"), JSON.stringify({ name: "mailserver-demo", type: "module" }));
   mkdirSync(join(project, "node_modules"));
-  spawnSync("ln", ["-s", root, join(project, "node_modules/pulumi-mailserver")]);
-  spawnSync("ln", ["-s", join(root, "node_modules/@pulumi"), join(project, "node_modules/@pulumi")]);
+  symlinkSync(root, join(project, "node_modules/pulumi-mailserver"), "dir");
+  symlinkSync(join(root, "node_modules/@pulumi"), join(project, "node_modules/@pulumi"), "dir");
   writeFileSync(
     join(project, "index.mjs"),
     `import { loadDeclarations, MailServer } from "pulumi-mailserver";
