@@ -1,9 +1,8 @@
-import { readFile } from "node:fs/promises";
 import type { NormalizedCustomDeclaration, NormalizedOAuthAuth } from "./declaration/normalize.js";
 import {
   describeSecretReference,
-  resolveSecret,
-  secretFilePath,
+  recordedIdentity,
+  secretResolver,
   storeRotatedRefreshToken,
 } from "./declaration/secrets.js";
 import { isMailServerError, MailServerError } from "./errors.js";
@@ -60,14 +59,10 @@ export async function resolveSmtpCredentials(
   decl: NormalizedCustomDeclaration,
   options: ResolveSmtpCredentialsOptions,
 ): Promise<ResolvedSmtpCredentials> {
-  const secretOptions = {
-    baseDir: options.baseDir,
-    ...(options.env && { env: options.env }),
-    ...(options.config && { config: options.config }),
-  };
+  const secret = secretResolver(options);
   const { auth } = decl;
   if (auth.method === "basic") {
-    const password = await resolveSecret(auth.password, { ...secretOptions, field: "auth.password" });
+    const password = await secret(auth.password, "auth.password");
     return { credentials: { method: "basic", username: auth.username, password } };
   }
 
@@ -82,11 +77,9 @@ export async function resolveSmtpCredentials(
         },
       );
     }
-    refreshToken = await resolveSecret(auth.refreshToken, { ...secretOptions, field: "auth.refreshToken" });
+    refreshToken = await secret(auth.refreshToken, "auth.refreshToken");
   }
-  const clientSecret = auth.clientSecret
-    ? await resolveSecret(auth.clientSecret, { ...secretOptions, field: "auth.clientSecret" })
-    : undefined;
+  const clientSecret = auth.clientSecret ? await secret(auth.clientSecret, "auth.clientSecret") : undefined;
 
   let refreshed: RefreshedGrant;
   try {
@@ -107,7 +100,7 @@ export async function resolveSmtpCredentials(
     persisted = await storeRotatedRefreshToken(auth.refreshToken, refreshed.refreshToken, options.baseDir);
   }
 
-  const recorded = await recordedIdentity(auth, options.baseDir);
+  const recorded = await recordedIdentity(auth.refreshToken, options.baseDir);
   const identity = identityFromClaims(
     refreshed.idTokenClaims,
     { ...auth, ...(auth.username === undefined && recorded.username && { username: recorded.username }) },
@@ -139,25 +132,4 @@ function tokenRefreshFailed(error: unknown, auth: NormalizedOAuthAuth, fromState
 
 function describeReference(auth: NormalizedOAuthAuth): string {
   return auth.refreshToken ? describeSecretReference(auth.refreshToken) : "none";
-}
-
-/** The username and email an `authorize --out` file recorded next to its refresh token. */
-async function recordedIdentity(
-  auth: NormalizedOAuthAuth,
-  baseDir: string,
-): Promise<{ username?: string; email?: string }> {
-  if (!auth.refreshToken || !("file" in auth.refreshToken)) return {};
-  try {
-    const grant = JSON.parse(await readFile(secretFilePath(auth.refreshToken, baseDir), "utf8")) as Record<
-      string,
-      unknown
-    >;
-    return {
-      ...(typeof grant.username === "string" && { username: grant.username }),
-      ...(typeof grant.email === "string" && { email: grant.email }),
-    };
-  } catch {
-    // A plain token file: it records no identity.
-    return {};
-  }
 }

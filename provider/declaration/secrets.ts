@@ -14,6 +14,37 @@ export interface ResolveSecretOptions {
   field: string;
 }
 
+/** Where a declaration's secrets come from: its folder, the environment, and (in Pulumi) config. */
+export type SecretSources = Omit<ResolveSecretOptions, "field">;
+
+/** The declaration's secrets, bound to where they come from: `secret(auth.password, "auth.password")`. */
+export type SecretResolver = (ref: SecretReference, field: string) => Promise<string>;
+
+export function secretResolver(sources: SecretSources): SecretResolver {
+  return (ref, field) => resolveSecret(ref, { ...sources, field });
+}
+
+/**
+ * The username and email that `mailserver authorize --out` recorded next to the refresh token,
+ * when the reference is such a file; empty for any other reference or a plain token file.
+ */
+export async function recordedIdentity(
+  ref: SecretReference | undefined,
+  baseDir: string,
+): Promise<{ username?: string; email?: string }> {
+  if (!ref || !("file" in ref)) return {};
+  try {
+    const grant = JSON.parse(await readFile(secretFilePath(ref, baseDir), "utf8")) as Record<string, unknown>;
+    return {
+      ...(typeof grant.username === "string" && { username: grant.username }),
+      ...(typeof grant.email === "string" && { email: grant.email }),
+    };
+  } catch {
+    // A plain token file, or none: it records no identity.
+    return {};
+  }
+}
+
 /** Describes a reference without its value, for messages and reviews: `env:SMTP_PASSWORD`. */
 export function describeSecretReference(ref: SecretReference): string {
   if ("env" in ref) return `env:${ref.env}`;

@@ -2,7 +2,7 @@
  * The grant step of observe: refreshes the grant when that is safe, and keeps the rotated refresh
  * token (written back to its own `file` reference, or handed to the caller's `persistRotated`).
  */
-import { access, constants, readFile } from "node:fs/promises";
+import { access, constants } from "node:fs/promises";
 import { dirname } from "node:path";
 import type {
   NormalizedCustomDeclaration,
@@ -11,8 +11,9 @@ import type {
 } from "../declaration/normalize.js";
 import {
   describeSecretReference,
-  resolveSecret,
+  recordedIdentity,
   secretFilePath,
+  secretResolver,
   storeRotatedRefreshToken,
 } from "../declaration/secrets.js";
 import { emailFromClaims } from "../oauth/id-token.js";
@@ -54,19 +55,13 @@ export async function observeGrant(
     options.refreshToken !== undefined || !ref
       ? "the refresh token given by the caller"
       : describeSecretReference(ref);
-  const secretOptions = {
-    baseDir: options.baseDir,
-    ...(options.env && { env: options.env }),
-    ...(options.config && { config: options.config }),
-  };
+  const secret = secretResolver(options);
   let refreshToken: string;
   let clientSecret = options.clientSecret;
   try {
-    refreshToken =
-      options.refreshToken ??
-      (await resolveSecret(ref as SecretReference, { ...secretOptions, field: "auth.refreshToken" }));
+    refreshToken = options.refreshToken ?? (await secret(ref as SecretReference, "auth.refreshToken"));
     if (clientSecret === undefined && auth.clientSecret) {
-      clientSecret = await resolveSecret(auth.clientSecret, { ...secretOptions, field: "auth.clientSecret" });
+      clientSecret = await secret(auth.clientSecret, "auth.clientSecret");
     }
   } catch (error) {
     return unresolved(facts, error, skip);
@@ -91,8 +86,8 @@ export async function observeGrant(
     }
   }
   if (ref && "file" in ref && options.refreshToken === undefined) {
-    const authorizedAs = await authorizeFileIdentity(secretFilePath(ref, options.baseDir));
-    if (authorizedAs) grant.authorizedAs = authorizedAs;
+    const authorizedAs = await recordedIdentity(ref, options.baseDir);
+    if (Object.keys(authorizedAs).length > 0) grant.authorizedAs = authorizedAs;
   }
 
   grant.checked = true;
@@ -143,21 +138,5 @@ async function canRewrite(path: string): Promise<true | string> {
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code ?? "not writable";
-  }
-}
-
-/** The username and email that `mailserver authorize --out` recorded next to the token. */
-async function authorizeFileIdentity(
-  path: string,
-): Promise<{ username?: string; email?: string } | undefined> {
-  try {
-    const grant = JSON.parse(await readFile(path, "utf8")) as Record<string, unknown>;
-    const identity = {
-      ...(typeof grant.username === "string" && { username: grant.username }),
-      ...(typeof grant.email === "string" && { email: grant.email }),
-    };
-    return Object.keys(identity).length > 0 ? identity : undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -1,6 +1,6 @@
 /** The SMTP step of observe: the credentials for AUTH, and the session's TLS, STARTTLS, certificate and AUTH. */
 import type { NormalizedCustomDeclaration } from "../declaration/normalize.js";
-import { resolveSecret } from "../declaration/secrets.js";
+import { secretResolver } from "../declaration/secrets.js";
 import { MailServerError } from "../errors.js";
 import type { SmtpCredentials } from "../smtp/session.js";
 import type { CredentialsSource } from "../smtp/verify.js";
@@ -23,12 +23,7 @@ export async function smtpCredentials(
     if (options.password !== undefined)
       return { method: "basic", username: auth.username, password: options.password };
     try {
-      const password = await resolveSecret(auth.password, {
-        baseDir: options.baseDir,
-        ...(options.env && { env: options.env }),
-        ...(options.config && { config: options.config }),
-        field: "auth.password",
-      });
+      const password = await secretResolver(options)(auth.password, "auth.password");
       return { method: "basic", username: auth.username, password };
     } catch (error) {
       return unresolved(facts, error, (reason) => reason) ?? "auth.password could not be resolved";

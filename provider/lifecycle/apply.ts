@@ -9,7 +9,7 @@ import {
   type NormalizedOAuthAuth,
   normalizeDeclaration,
 } from "../declaration/normalize.js";
-import { resolveSecret } from "../declaration/secrets.js";
+import { type SecretResolver, secretResolver } from "../declaration/secrets.js";
 import { validateDeclarationValue } from "../declaration/validate.js";
 import { ERROR_CODES, type ErrorCode, MailServerError } from "../errors.js";
 import { obtainGrant } from "./grant.js";
@@ -60,9 +60,11 @@ export async function applyMailServer(
     return base;
   }
   const absoluteBase = resolve(options.cwd ?? process.cwd(), baseDir);
-  const config = (key: string) => secretValues[key];
-  const secret = (ref: Parameters<typeof resolveSecret>[0], field: string) =>
-    resolveSecret(ref, { baseDir: absoluteBase, config, field, ...(options.env && { env: options.env }) });
+  const secret = secretResolver({
+    baseDir: absoluteBase,
+    env: options.env,
+    config: (key: string) => secretValues[key],
+  });
 
   let credentials: SmtpCredentials;
   let oauth: OAuthFacts | undefined;
@@ -71,12 +73,7 @@ export async function applyMailServer(
     password = await secret(normalized.auth.password, "auth.password");
     credentials = { method: "basic", username: normalized.auth.username, password };
   } else {
-    oauth = await oauthFacts(normalized, normalized.auth, previous, {
-      ...options,
-      absoluteBase,
-      config,
-      secret,
-    });
+    oauth = await oauthFacts(normalized, normalized.auth, previous, { ...options, absoluteBase, secret });
     credentials = { method: "oauth", username: oauth.username, accessToken: oauth.accessToken };
   }
 
@@ -158,11 +155,7 @@ async function oauthFacts(
   declaration: NormalizedCustomDeclaration,
   auth: NormalizedOAuthAuth,
   previous: MailServerState | undefined,
-  context: ApplyOptions & {
-    absoluteBase: string;
-    config: (key: string) => string | undefined;
-    secret: (ref: Parameters<typeof resolveSecret>[0], field: string) => Promise<string>;
-  },
+  context: ApplyOptions & { absoluteBase: string; secret: SecretResolver },
 ): Promise<OAuthFacts> {
   const clientSecret = auth.clientSecret
     ? await context.secret(auth.clientSecret, "auth.clientSecret")
@@ -173,7 +166,7 @@ async function oauthFacts(
     auth,
     ...(clientSecret !== undefined && { clientSecret }),
     baseDir: context.absoluteBase,
-    config: context.config,
+    secret: context.secret,
     ...(previous && { previous }),
     ...(context.env && { env: context.env }),
     ...(context.log && { log: context.log }),

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type { NormalizedOAuthAuth } from "../declaration/normalize.js";
-import { resolveSecret, storeRotatedRefreshToken } from "../declaration/secrets.js";
+import { type SecretResolver, storeRotatedRefreshToken } from "../declaration/secrets.js";
 import { isMailServerError, MailServerError } from "../errors.js";
 import { canPrompt, promptWriter } from "./prompt.js";
 import type { MailServerState } from "./state.js";
@@ -28,8 +28,10 @@ export interface ObtainGrantOptions {
   name: string;
   auth: NormalizedOAuthAuth;
   clientSecret?: string;
+  /** Folder of the declaration: a `file` grant is written back there. */
   baseDir: string;
-  config: (key: string) => string | undefined;
+  /** Resolves the declaration's secret references (auth.refreshToken). */
+  secret: SecretResolver;
   /** The previous state, when its grant may be reused (grant identity unchanged). */
   previous?: MailServerState;
   env?: Record<string, string | undefined>;
@@ -43,23 +45,15 @@ export function digestOf(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
 
-export async function declaredRefreshToken(options: ObtainGrantOptions): Promise<string | undefined> {
-  if (!options.auth.refreshToken) return undefined;
-  return resolveSecret(options.auth.refreshToken, {
-    baseDir: options.baseDir,
-    config: options.config,
-    ...(options.env && { env: options.env }),
-    field: "auth.refreshToken",
-  });
-}
-
 export async function obtainGrant(
   steps: LifecycleSteps,
   options: ObtainGrantOptions,
 ): Promise<UsableGrant & { declaredDigest?: string }> {
   const { auth, previous, name } = options;
   const now = options.now ?? (() => new Date());
-  const declared = await declaredRefreshToken(options);
+  const declared = auth.refreshToken
+    ? await options.secret(auth.refreshToken, "auth.refreshToken")
+    : undefined;
   const declaredDigest = declared === undefined ? undefined : digestOf(declared);
   const candidates: { token: string; source: "stored" | "declared" }[] = [];
   // The user brought a different token than the one stored with the state: they re-authorized.
