@@ -1,5 +1,6 @@
 import type { DriftReport } from "../../provider/drift/detect.js";
 import { type CliIO, colorizer } from "../io.js";
+import { annotation } from "./github.js";
 
 /**
  * The `--format json` document of drift: exactly the contract's keys. What was not checked and
@@ -29,20 +30,23 @@ export function driftNotesAsText(report: DriftReport): string {
 /** GitHub Actions annotations: one per finding and configuration error, notices for what was not checked. */
 export function driftAsGithub(report: DriftReport): string {
   const lines: string[] = [];
-  for (const result of report.results) {
-    const file = escapeProperty(result.file);
-    if (result.error) {
+  for (const { file, name, error, findings, notes } of report.results) {
+    if (error) {
       lines.push(
-        `::error file=${file},title=${escapeProperty(`mailserver drift ${result.error.code}`)}::${escapeData(`${result.name}: ${result.error.message}`)}`,
+        annotation("error", { file, title: `mailserver drift ${error.code}` }, `${name}: ${error.message}`),
       );
     }
-    for (const finding of result.findings) {
+    for (const finding of findings) {
       lines.push(
-        `::${finding.severity} file=${file},title=${escapeProperty(`mailserver drift ${finding.code}`)}::${escapeData(`${result.name} (${finding.field}): ${finding.message}`)}`,
+        annotation(
+          finding.severity,
+          { file, title: `mailserver drift ${finding.code}` },
+          `${name} (${finding.field}): ${finding.message}`,
+        ),
       );
     }
-    for (const note of result.notes)
-      lines.push(`::notice file=${file},title=mailserver drift::${escapeData(`${result.name}: ${note}`)}`);
+    for (const note of notes)
+      lines.push(annotation("notice", { file, title: "mailserver drift" }, `${name}: ${note}`));
   }
   lines.push(summary(report, (text) => text));
   return `${lines.join("\n")}\n`;
@@ -83,12 +87,4 @@ function summary(report: DriftReport, strong: (text: string) => string): string 
   if (broken > 0) parts.push(`${broken} not checkable (configuration)`);
   parts.push(`${warnings} ${warnings === 1 ? "warning" : "warnings"}`);
   return strong(`${total} ${total === 1 ? "declaration" : "declarations"}: ${parts.join(", ")}`);
-}
-
-function escapeData(text: string): string {
-  return text.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
-}
-
-function escapeProperty(text: string): string {
-  return escapeData(text).replace(/:/g, "%3A").replace(/,/g, "%2C");
 }

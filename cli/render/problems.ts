@@ -1,5 +1,6 @@
 import type { Problem } from "../../provider/declaration/problem.js";
 import { type CliIO, colorizer } from "../io.js";
+import { annotation } from "./github.js";
 
 export interface FileReport {
   file: string;
@@ -29,22 +30,15 @@ export function problemsAsJson(files: FileReport[]) {
 /** GitHub Actions workflow commands: one annotation per problem, shown on the pull request's diff. */
 export function problemsAsGithub(files: FileReport[]): string {
   const lines = files.flatMap(({ file, problems }) =>
-    problems.map(
-      (problem) =>
-        `::${problem.severity} file=${escapeProperty(file)},line=${problem.line},col=${problem.column},title=${escapeProperty(
-          `mailserver ${problem.code}`,
-        )}::${escapeData(problem.hint ? `${problem.message}. ${problem.hint}` : problem.message)}`,
+    problems.map((problem) =>
+      annotation(
+        problem.severity,
+        { file, line: problem.line, col: problem.column, title: `mailserver ${problem.code}` },
+        problem.hint ? `${problem.message}. ${problem.hint}` : problem.message,
+      ),
     ),
   );
   return lines.length > 0 ? `${lines.join("\n")}\n` : "";
-}
-
-function escapeData(text: string): string {
-  return text.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
-}
-
-function escapeProperty(text: string): string {
-  return escapeData(text).replace(/:/g, "%3A").replace(/,/g, "%2C");
 }
 
 /** For people: file:line:col, severity, message and code, then the hint; colors only on a TTY. */
