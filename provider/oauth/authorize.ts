@@ -6,7 +6,7 @@
 import type * as oidc from "openid-client";
 import type { NormalizedOAuthAuth } from "../declaration/normalize.js";
 import { MailServerError } from "../errors.js";
-import { configureClient, rememberJwks } from "./client.js";
+import { configureClient } from "./client.js";
 import { type DevicePrompt, runDeviceFlow } from "./device-flow.js";
 import { formatSeconds } from "./http.js";
 import { checkTenant, identityFromClaims, nonSecretClaims } from "./id-token.js";
@@ -60,7 +60,7 @@ export interface AuthorizeOptions {
  * @see RFC 8628; RFC 8252; RFC 7636
  */
 export async function authorize(auth: NormalizedOAuthAuth, options: AuthorizeOptions): Promise<Grant> {
-  const { config, metadata } = await configureClient(auth, {
+  const { config, metadata, rememberJwks } = await configureClient(auth, {
     ...(options.clientSecret !== undefined && { clientSecret: options.clientSecret }),
     ...(options.fetch && { fetch: options.fetch }),
   });
@@ -91,7 +91,7 @@ export async function authorize(auth: NormalizedOAuthAuth, options: AuthorizeOpt
         "Request offline access: add the scope offline_access (Microsoft, most issuers); Google needs access_type=offline and prompt=consent (preset gmail).",
     });
   }
-  rememberJwks(config);
+  rememberJwks();
   const claims = tokens.claims() as Record<string, unknown> | undefined;
   checkTenant(claims, auth);
   const identity = identityFromClaims(claims, auth, options.fromAddress);

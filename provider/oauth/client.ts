@@ -6,7 +6,13 @@
 import * as oidc from "openid-client";
 import type { NormalizedOAuthAuth } from "../declaration/normalize.js";
 import { MailServerError } from "../errors.js";
-import { type DiscoverOptions, discoverServer, type IssuerMetadata, issuerMetadataOf } from "./discover.js";
+import {
+  cacheFor,
+  type DiscoverOptions,
+  discoverServer,
+  type IssuerMetadata,
+  issuerMetadataOf,
+} from "./discover.js";
 import { DEFAULT_HTTP_TIMEOUT_MS, guardedFetch, isLoopbackHost } from "./http.js";
 
 export interface ClientOptions extends DiscoverOptions {
@@ -16,6 +22,8 @@ export interface ClientOptions extends DiscoverOptions {
 export interface ConfiguredClient {
   config: oidc.Configuration;
   metadata: IssuerMetadata;
+  /** Keeps the signing keys `config` fetched, so the next grant for this issuer need not fetch them. */
+  rememberJwks(): void;
 }
 
 /** The `{tenantid}` placeholder of Microsoft's multi-tenant issuers (common, organizations, consumers). */
@@ -79,35 +87,25 @@ export async function configureClient(
   if (hosts.every((url) => isLoopbackHost(new URL(url).hostname))) oidc.allowInsecureRequests(config);
   // ID tokens arrive over TLS from the token endpoint, where OIDC allows skipping the signature
   // check; we check it anyway (the mail server page trusts the email in it).
-  if (as.jwks_uri) {
+  const jwksUri = as.jwks_uri;
+  const keys = cacheFor(jwksCaches, options.fetch ?? fetch);
+  if (jwksUri) {
     oidc.enableNonRepudiationChecks(config);
-    const keys = jwksCacheFor(options.fetch ?? fetch);
-    keysOf.set(config, keys);
-    const known = keys.get(as.jwks_uri);
+    const known = keys.get(jwksUri);
     if (known) oidc.setJwksCache(config, known);
   }
-  return { config, metadata: issuerMetadataOf(as) };
+  return {
+    config,
+    metadata: issuerMetadataOf(as),
+    rememberJwks() {
+      const cache = oidc.getJwksCache(config);
+      if (jwksUri && cache) keys.set(jwksUri, cache);
+    },
+  };
 }
 
 /** Issuers' signing keys already fetched in this process, per fetch function, per JWKS URI. */
 const jwksCaches = new WeakMap<typeof fetch, Map<string, oidc.ExportedJWKSCache>>();
-const keysOf = new WeakMap<oidc.Configuration, Map<string, oidc.ExportedJWKSCache>>();
-
-function jwksCacheFor(fetchImpl: typeof fetch): Map<string, oidc.ExportedJWKSCache> {
-  let map = jwksCaches.get(fetchImpl);
-  if (!map) {
-    map = new Map();
-    jwksCaches.set(fetchImpl, map);
-  }
-  return map;
-}
-
-/** Keeps the signing keys a configuration fetched, so the next grant for this issuer need not fetch them. */
-export function rememberJwks(config: oidc.Configuration): void {
-  const uri = config.serverMetadata().jwks_uri;
-  const cache = oidc.getJwksCache(config);
-  if (uri && cache) keysOf.get(config)?.set(uri, cache);
-}
 
 function declaredOverrides(auth: NormalizedOAuthAuth, as: Partial<oidc.ServerMetadata>) {
   const overrides: Record<string, string> = {};

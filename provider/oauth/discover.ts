@@ -241,7 +241,8 @@ function discoveryFailure(error: unknown, server: URL): { error: MailServerError
   }
 }
 
-function cacheFor<V>(store: WeakMap<typeof fetch, Map<string, V>>, key: typeof fetch): Map<string, V> {
+/** The map a per-fetch-function cache keeps for `key`, created on first use. */
+export function cacheFor<V>(store: WeakMap<typeof fetch, Map<string, V>>, key: typeof fetch): Map<string, V> {
   let map = store.get(key);
   if (!map) {
     map = new Map();

@@ -4,7 +4,7 @@
  */
 import * as oidc from "openid-client";
 import type { NormalizedOAuthAuth } from "../declaration/normalize.js";
-import { configureClient, rememberJwks } from "./client.js";
+import { configureClient } from "./client.js";
 import { checkTenant, nonSecretClaims } from "./id-token.js";
 import { toMailServerError } from "./remedies.js";
 
@@ -39,14 +39,14 @@ export async function refreshGrant(
   auth: NormalizedOAuthAuth,
   options: RefreshGrantOptions,
 ): Promise<RefreshedGrant> {
-  const { config } = await configureClient(auth, clientOptions(options));
+  const { config, rememberJwks } = await configureClient(auth, clientOptions(options));
   let response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers;
   try {
     response = await oidc.refreshTokenGrant(config, options.refreshToken);
   } catch (error) {
     throw toMailServerError(error, "the refresh-token grant");
   }
-  rememberJwks(config);
+  rememberJwks();
   const claims = response.claims() as Record<string, unknown> | undefined;
   checkTenant(claims, auth);
   const rotated = response.refresh_token !== undefined && response.refresh_token !== options.refreshToken;
