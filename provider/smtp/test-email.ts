@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { NormalizedCustomDeclaration } from "../declaration/normalize.js";
-import { isMailServerError, MailServerError } from "../errors.js";
+import { MailServerError } from "../errors.js";
 import { classifySmtpFailure } from "./classify.js";
+import { type ReportError, runReport } from "./report.js";
 import { type SmtpCredentials, SmtpSession, type SmtpSessionOptions } from "./session.js";
-import { type CredentialsSource, obtainCredentials, type ReportError, reportError } from "./verify.js";
+import { type CredentialsSource, obtainCredentials } from "./verify.js";
 
 /** What `mailserver test-email --format json` prints (a contract: keep the keys). */
 export interface TestEmailReport {
@@ -59,7 +59,6 @@ export async function sendTestEmail(
   credentials: CredentialsSource,
   options: SendTestEmailOptions = {},
 ): Promise<TestEmailReport> {
-  const started = performance.now();
   const report: TestEmailReport = {
     ok: false,
     messageId: null,
@@ -71,11 +70,11 @@ export async function sendTestEmail(
   };
   const delays = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
   const wait = options.sleep ?? sleep;
-  // Credentials, composition and the connection proceed together: the connection mostly waits
-  // for the network and the server's greeting, which is time enough to load and build the message.
-  const prepared = prepareMessage(decl, credentials, options);
-  prepared.catch(() => undefined);
-  try {
+  return runReport(report, decl, "send", async () => {
+    // Credentials, composition and the connection proceed together: the connection mostly waits
+    // for the network and the server's greeting, which is time enough to load and build the message.
+    const prepared = prepareMessage(decl, credentials, options);
+    prepared.catch(() => undefined);
     for (let attempt = 0; ; attempt++) {
       try {
         const info = await sendOnce(decl, prepared, options);
@@ -83,32 +82,24 @@ export async function sendTestEmail(
         report.accepted = info.accepted;
         report.rejected = info.rejected;
         report.response = info.response;
-        if (info.rejected.length > 0) {
-          const first = info.rejectedErrors?.[0];
-          throw classifySmtpFailure(first ?? new Error(`rejected: ${info.rejected.join(", ")}`), {
-            decl,
-            stage: "send",
-          });
-        }
-        report.ok = true;
-        break;
+        if (info.rejected.length === 0) return;
+        const first = info.rejectedErrors?.[0];
+        throw first ?? new Error(`rejected: ${info.rejected.join(", ")}`);
       } catch (error) {
-        const smtpCode = isMailServerError(error) ? error.details.smtpCode : undefined;
+        if (error instanceof TypeError) throw error;
+        const failure = classifySmtpFailure(error, { decl, stage: "send" });
+        const smtpCode = failure.details.smtpCode;
         const transient = typeof smtpCode === "number" && smtpCode >= 400 && smtpCode < 500;
-        if (!transient || attempt >= delays.length || report.messageId !== null) throw error;
+        // Once a message went out (to some recipients), trying again would send it twice.
+        if (!transient || attempt >= delays.length || report.messageId !== null) {
+          const reply = (failure.cause as { response?: unknown } | undefined)?.response;
+          if (report.response === null && typeof reply === "string") report.response = reply;
+          throw failure;
+        }
         await wait(delays[attempt] ?? 0);
       }
     }
-  } catch (error) {
-    if (error instanceof TypeError) throw error;
-    const failure = isMailServerError(error) ? error : classifySmtpFailure(error, { decl, stage: "send" });
-    report.error = reportError(failure);
-    const response = (failure.cause as { response?: unknown } | undefined)?.response;
-    if (report.response === null && typeof response === "string") report.response = response;
-  } finally {
-    report.durationMs = Math.round(performance.now() - started);
-  }
-  return report;
+  });
 }
 
 interface PreparedMessage {

@@ -1,15 +1,6 @@
-import { performance } from "node:perf_hooks";
 import type { NormalizedCustomDeclaration } from "../declaration/normalize.js";
-import { type ErrorCode, isMailServerError, type MailServerError } from "../errors.js";
-import { classifySmtpFailure } from "./classify.js";
+import { type ReportError, runReport } from "./report.js";
 import { type SmtpCredentials, SmtpSession, type SmtpSessionOptions, type TlsFacts } from "./session.js";
-
-/** A failure in a report: the stable code, a message with its remedy, and the SMTP reply code. */
-export interface ReportError {
-  code: ErrorCode;
-  message: string;
-  smtpCode: number | null;
-}
 
 /** What `mailserver verify --format json` prints (a contract: keep the keys). */
 export interface VerifyReport {
@@ -68,7 +59,6 @@ export async function verifySmtp(
   credentials: CredentialsSource,
   options: VerifySmtpOptions = {},
 ): Promise<VerifyReport> {
-  const started = performance.now();
   const report: VerifyReport = {
     ok: false,
     host: decl.smtp.host,
@@ -80,33 +70,15 @@ export async function verifySmtp(
     durationMs: 0,
     error: null,
   };
-  let session: SmtpSession | undefined;
-  try {
-    session = await SmtpSession.open(decl, options);
-    report.tls = session.tls;
-    report.authMechanisms = session.authMechanisms;
-    const resolved = await obtainCredentials(credentials);
-    report.authenticatedAs = await session.authenticate(resolved.credentials);
-    report.ok = true;
-  } catch (error) {
-    if (error instanceof TypeError) throw error;
-    report.error = reportError(
-      isMailServerError(error) ? error : classifySmtpFailure(error, { decl, stage: "auth" }),
-    );
-  } finally {
-    session?.close();
-    report.durationMs = Math.round(performance.now() - started);
-  }
-  return report;
-}
-
-/** A MailServerError as a report's `error`: the message carries the remedy. */
-export function reportError(error: MailServerError): ReportError {
-  const smtpCode = error.details.smtpCode;
-  const message = /[.!?]$/.test(error.message) ? error.message : `${error.message}.`;
-  return {
-    code: error.code,
-    message: `${message} ${error.remedy}`,
-    smtpCode: typeof smtpCode === "number" ? smtpCode : null,
-  };
+  return runReport(report, decl, "auth", async () => {
+    const session = await SmtpSession.open(decl, options);
+    try {
+      report.tls = session.tls;
+      report.authMechanisms = session.authMechanisms;
+      const resolved = await obtainCredentials(credentials);
+      report.authenticatedAs = await session.authenticate(resolved.credentials);
+    } finally {
+      session.close();
+    }
+  });
 }

@@ -2,7 +2,8 @@
 // no secret in anything printed. Real servers throughout: the sandbox smtp-server with
 // certificates from a throwaway CA, and a silent TCP server for "never greets".
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { ReportError, VerifyReport } from "../../provider/smtp/verify.js";
+import type { ReportError } from "../../provider/smtp/report.js";
+import type { VerifyReport } from "../../provider/smtp/verify.js";
 import { createThrowawayCA } from "../../sandbox/ca.js";
 import { type SandboxSmtp, startSandboxSmtp, startSilentServer } from "../../sandbox/smtp.js";
 import { type CliRun, runCli } from "../helpers/cli.js";
