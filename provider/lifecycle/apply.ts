@@ -11,10 +11,11 @@ import {
 } from "../declaration/normalize.js";
 import { type SecretResolver, secretResolver } from "../declaration/secrets.js";
 import { validateDeclarationValue } from "../declaration/validate.js";
-import { ERROR_CODES, type ErrorCode, MailServerError } from "../errors.js";
+import { MailServerError } from "../errors.js";
 import { obtainGrant } from "./grant.js";
 import { inputsOf, type MailServerState, STATE_VERSION, splitInputs } from "./state.js";
 import type { IssuerMetadata, LifecycleSteps, SmtpCredentials, VerifyReport } from "./steps.js";
+import { errorCode, sendTestEmailOrThrow } from "./test-email.js";
 import { transportOf } from "./transport.js";
 
 export interface ApplyOptions {
@@ -111,25 +112,16 @@ export async function applyMailServer(
     };
     state.transport = transportOf(normalized, state, absoluteBase);
     if (normalized.testEmail?.required) {
-      const sent = await options.steps.sendTestEmail(
-        normalized,
-        credentials,
-        absoluteBase,
-        state.fromAddress,
-      );
-      if (!sent.ok) {
-        throw new MailServerError(
-          errorCode(sent.error?.code, "send-failed"),
-          `${normalized.name}: the required test email failed: ${sent.error?.message ?? "not accepted"}`,
-          { field: "testEmail" },
-        );
-      }
+      const sent = await sendTestEmailOrThrow(options.steps, normalized, credentials, absoluteBase, {
+        ...(state.fromAddress !== undefined && { fromAddress: state.fromAddress }),
+        which: "the required test email",
+        log,
+      });
       state.lastTestEmail = {
         ok: true,
         at: now().toISOString(),
         ...(sent.messageId && { messageId: sent.messageId }),
       };
-      log(`${normalized.name}: test email ${sent.messageId ?? ""} accepted for ${sent.accepted.join(", ")}`);
     }
     log(`${normalized.name}: verified ${state.host}:${state.port} (${state.protocol}) as ${state.username}`);
     return stripUndefined(state);
@@ -242,9 +234,4 @@ function verificationError(name: string, report: VerifyReport): MailServerError 
 
 function stripUndefined<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
-}
-
-/** A step's failure code as a registry code (the steps use the same registry). */
-export function errorCode(code: string | undefined, fallback: ErrorCode): ErrorCode {
-  return code !== undefined && code in ERROR_CODES ? (code as ErrorCode) : fallback;
 }

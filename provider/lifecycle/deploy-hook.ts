@@ -8,10 +8,9 @@
 import { resolve } from "node:path";
 import type { MailServerDeclaration } from "../declaration/generated/declaration.js";
 import { normalizeDeclaration } from "../declaration/normalize.js";
-import { MailServerError } from "../errors.js";
-import { errorCode } from "./apply.js";
 import { declarationOf, type MailServerState } from "./state.js";
 import { defaultSteps, type LifecycleSteps, type TestEmailReport } from "./steps.js";
+import { sendTestEmailOrThrow } from "./test-email.js";
 
 export interface DeployHookOptions {
   resourceName?: string;
@@ -49,15 +48,11 @@ export async function sendDeployTestEmail(
     options.cwd ?? process.cwd(),
     typeof state.baseDir === "string" ? state.baseDir : ".",
   );
-  const report = await steps.sendTestEmail(normalized, credentials, baseDir, state.fromAddress);
-  if (!report.ok) {
-    throw new MailServerError(
-      errorCode(report.error?.code, "send-failed"),
-      `${name}: the post-deploy test email failed: ${report.error?.message ?? "not accepted"}`,
-    );
-  }
-  log(`${name}: test email ${report.messageId ?? ""} accepted for ${report.accepted.join(", ")}`);
-  return report;
+  return sendTestEmailOrThrow(steps, normalized, credentials, baseDir, {
+    ...(state.fromAddress !== undefined && { fromAddress: state.fromAddress }),
+    which: "the post-deploy test email",
+    log,
+  });
 }
 
 /** Hook arguments carry secrets as Outputs: wait for their plain values (top level only, as the SDK wraps them). */
