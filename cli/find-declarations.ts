@@ -1,8 +1,12 @@
 import { stat } from "node:fs/promises";
-import { findDeclarationFilesIn } from "../provider/declaration/find.js";
-
-export { isOtherToolsFile } from "../provider/declaration/find.js";
-
+import { relative, sep } from "node:path";
+import { findDeclarationFilesIn, isOtherToolsFile } from "../provider/declaration/find.js";
+import {
+  type LoadedDeclaration,
+  type ParsedDeclaration,
+  readDeclarationFile,
+} from "../provider/declaration/load.js";
+import { validateParsed } from "../provider/declaration/validate.js";
 import { UsageError } from "./io.js";
 
 export interface DeclarationPath {
@@ -33,4 +37,32 @@ export async function findDeclarationFiles(paths: string[]): Promise<Declaration
   }
   const seen = new Set<string>();
   return files.filter((file) => !seen.has(file.path) && seen.add(file.path));
+}
+
+/**
+ * Reads and validates a file that findDeclarationFiles gave; undefined for another tool's YAML or
+ * JSON found in a folder (a file named on the command line is always validated).
+ */
+export async function loadFoundDeclaration({
+  path,
+  explicit,
+}: DeclarationPath): Promise<LoadedDeclaration | undefined> {
+  const parsed = await readDeclarationFile(path);
+  return !explicit && isOtherToolsParse(parsed) ? undefined : validateParsed(parsed);
+}
+
+/** A file that parsed cleanly into something that is plainly not a declaration (see isOtherToolsFile). */
+export function isOtherToolsParse(parsed: ParsedDeclaration): boolean {
+  return parsed.problems.length === 0 && isOtherToolsFile(parsed.value);
+}
+
+/** A path as people read it in output: relative to `cwd` when under it, with forward slashes. */
+export function displayPath(cwd: string, path: string): string {
+  const rel = relative(cwd, path);
+  return rel.startsWith("..") ? path : slashes(rel);
+}
+
+/** A path with forward slashes, as git and the outputs write it. */
+export function slashes(path: string): string {
+  return sep === "/" ? path : path.split(sep).join("/");
 }

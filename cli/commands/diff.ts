@@ -1,16 +1,21 @@
 import { stat } from "node:fs/promises";
-import { relative, resolve, sep } from "node:path";
+import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
-  type LoadedDeclaration,
+  loadDeclarationFile,
   type ParsedDeclaration,
   parseDeclarationText,
-  readDeclarationFile,
 } from "../../provider/declaration/load.js";
 import { validateParsed } from "../../provider/declaration/validate.js";
 import { type ReviewSource, reviewChanges } from "../../provider/review/diff.js";
 import { type ReviewFormat, renderReview } from "../../provider/review/render.js";
-import { findDeclarationFiles, isOtherToolsFile } from "../find-declarations.js";
+import {
+  displayPath,
+  findDeclarationFiles,
+  isOtherToolsParse,
+  loadFoundDeclaration,
+  slashes,
+} from "../find-declarations.js";
 import { revisionFiles, verifyRevision } from "../git-revision.js";
 import { type CliIO, formatOption, UsageError } from "../io.js";
 
@@ -72,8 +77,8 @@ async function pathSides(oldPath: string, newPath: string, cwd: string) {
   if (!oldInfo?.isDirectory()) {
     const key = "declaration";
     return {
-      before: [{ label: oldPath, key, loaded: await loadFile(resolve(cwd, oldPath), true) }].filter(isSource),
-      after: [{ label: newPath, key, loaded: await loadFile(resolve(cwd, newPath), true) }].filter(isSource),
+      before: [{ label: oldPath, key, loaded: await loadDeclarationFile(resolve(cwd, oldPath)) }],
+      after: [{ label: newPath, key, loaded: await loadDeclarationFile(resolve(cwd, newPath)) }],
     };
   }
   return { before: await folderSources(oldPath, cwd), after: await folderSources(newPath, cwd) };
@@ -82,9 +87,11 @@ async function pathSides(oldPath: string, newPath: string, cwd: string) {
 async function folderSources(folder: string, cwd: string): Promise<ReviewSource[]> {
   const root = resolve(cwd, folder);
   const sources: ReviewSource[] = [];
-  for (const { path } of await findDeclarationFiles([root]).catch(() => [])) {
-    const loaded = await loadFile(path, false);
-    if (loaded) sources.push({ label: display(cwd, path), key: slashes(relative(root, path)), loaded });
+  for (const found of await findDeclarationFiles([root]).catch(() => [])) {
+    const loaded = await loadFoundDeclaration(found);
+    if (loaded) {
+      sources.push({ label: displayPath(cwd, found.path), key: slashes(relative(root, found.path)), loaded });
+    }
   }
   return sources;
 }
@@ -102,7 +109,7 @@ async function gitSides(ref: string, paths: string[], cwd: string) {
           "file-too-large",
           "the file is larger than 1 MiB; declarations are limited to 1 MiB",
         );
-    if (!isOtherToolsDeclaration(parsed))
+    if (!isOtherToolsParse(parsed))
       before.push({ label: `${ref}:${key}`, key, loaded: validateParsed(parsed) });
   }
   const after: ReviewSource[] = [];
@@ -119,25 +126,14 @@ async function gitSides(ref: string, paths: string[], cwd: string) {
     const found = info.isDirectory()
       ? await findDeclarationFiles([absolute]).catch(() => [])
       : [{ path: absolute, explicit: true }];
-    for (const { path: file, explicit } of found) {
-      const key = slashes(relative(cwd, file));
+    for (const file of found) {
+      const key = slashes(relative(cwd, file.path));
       if (after.some((source) => source.key === key)) continue;
-      const loaded = await loadFile(file, explicit);
+      const loaded = await loadFoundDeclaration(file);
       if (loaded) after.push({ label: key, key, loaded });
     }
   }
   return { before, after };
-}
-
-/** Loads a working-tree file; undefined for another tool's YAML found in a folder. */
-async function loadFile(path: string, explicit: boolean): Promise<LoadedDeclaration | undefined> {
-  const parsed = await readDeclarationFile(path);
-  if (!explicit && isOtherToolsDeclaration(parsed)) return undefined;
-  return validateParsed(parsed);
-}
-
-function isOtherToolsDeclaration(parsed: ParsedDeclaration): boolean {
-  return parsed.problems.length === 0 && isOtherToolsFile(parsed.value);
 }
 
 function parseBytes(bytes: Buffer, file: string): ParsedDeclaration {
@@ -159,19 +155,6 @@ function unreadable(file: string, code: string, message: string): ParsedDeclarat
   };
 }
 
-function isSource(source: { loaded: LoadedDeclaration | undefined }): source is ReviewSource {
-  return source.loaded !== undefined;
-}
-
 function isUnder(key: string, folder: string): boolean {
   return folder === "" || folder === "." || key === folder || key.startsWith(`${folder}/`);
-}
-
-function display(cwd: string, path: string): string {
-  const rel = relative(cwd, path);
-  return rel.startsWith("..") ? path : slashes(rel);
-}
-
-function slashes(path: string): string {
-  return sep === "/" ? path : path.split(sep).join("/");
 }

@@ -1,13 +1,11 @@
-import { dirname, relative, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { readDeclarationFile } from "../../provider/declaration/load.js";
-import { validateParsed } from "../../provider/declaration/validate.js";
 import { DEFAULT_CERT_WARN_DAYS } from "../../provider/drift/compare.js";
 import { DEFAULT_CONCURRENCY, type DriftTarget, detectDrift } from "../../provider/drift/detect.js";
 import { DEFAULT_OBSERVE_TIMEOUT_MS } from "../../provider/drift/observe.js";
 import { type RecordedState, readRecordedState } from "../../provider/drift/recorded-state.js";
 import { isMailServerError } from "../../provider/errors.js";
-import { findDeclarationFiles, isOtherToolsFile } from "../find-declarations.js";
+import { displayPath, findDeclarationFiles, loadFoundDeclaration } from "../find-declarations.js";
 import { type CliIO, formatOption, UsageError, writeJson } from "../io.js";
 import { driftAsGithub, driftAsJson, driftAsText, driftNotesAsText } from "../render/drift.js";
 
@@ -61,10 +59,9 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const paths = positionals.length > 0 ? positionals : ["."];
   const found = await findDeclarationFiles(paths.map((path) => resolve(io.cwd, path)));
   const targets: DriftTarget[] = [];
-  for (const { path, explicit } of found) {
-    const parsed = await readDeclarationFile(path);
-    if (!explicit && parsed.problems.length === 0 && isOtherToolsFile(parsed.value)) continue;
-    targets.push({ file: display(io.cwd, path), baseDir: dirname(path), loaded: validateParsed(parsed) });
+  for (const file of found) {
+    const loaded = await loadFoundDeclaration(file);
+    if (loaded) targets.push({ file: displayPath(io.cwd, file.path), baseDir: dirname(file.path), loaded });
   }
   if (targets.length === 0) throw new UsageError(`no declarations found in ${paths.join(" ")}`);
 
@@ -103,9 +100,4 @@ function integer(flag: string, text: string | undefined, min: number, max: numbe
     throw new UsageError(`${flag} must be a whole number from ${min} to ${max}`);
   }
   return value;
-}
-
-function display(cwd: string, path: string): string {
-  const rel = relative(cwd, path);
-  return rel.startsWith("..") ? path : rel;
 }

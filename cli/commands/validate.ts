@@ -1,8 +1,6 @@
 import { parseArgs } from "node:util";
-import { readDeclarationFile } from "../../provider/declaration/load.js";
 import { hasErrors } from "../../provider/declaration/problem.js";
-import { validateParsed } from "../../provider/declaration/validate.js";
-import { findDeclarationFiles, isOtherToolsFile } from "../find-declarations.js";
+import { findDeclarationFiles, loadFoundDeclaration } from "../find-declarations.js";
 import { type CliIO, formatOption, UsageError, writeJson } from "../io.js";
 import { type FileReport, problemsAsGithub, problemsAsJson, problemsAsText } from "../render/problems.js";
 
@@ -32,15 +30,15 @@ export async function run(args: string[], io: CliIO): Promise<number> {
 
   const reports: FileReport[] = [];
   let skipped = 0;
-  for (const { path, explicit } of paths) {
-    const parsed = await readDeclarationFile(path);
-    if (!explicit && parsed.problems.length === 0 && isOtherToolsFile(parsed.value)) {
+  for (const found of paths) {
+    const loaded = await loadFoundDeclaration(found);
+    if (!loaded) {
       skipped++;
       continue;
     }
-    const { problems } = validateParsed(parsed);
+    const { problems } = loaded;
     const failing = values.strict ? problems.length > 0 : hasErrors(problems);
-    reports.push({ file: path, valid: !failing, problems });
+    reports.push({ file: found.path, valid: !failing, problems });
   }
   if (reports.length === 0) throw new UsageError(`no declarations found in ${positionals.join(" ") || "."}`);
 
