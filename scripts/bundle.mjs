@@ -20,7 +20,7 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-export const OUT_DIR = join(root, "dist", "cli-bundle");
+const OUT_DIR = join(root, "dist", "cli-bundle");
 const BUNDLED_PACKAGES = new Set(["yaml", "nodemailer"]);
 
 /** Bare specifiers of packages not in BUNDLED_PACKAGES stay imports (resolved at run time). */

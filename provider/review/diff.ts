@@ -107,7 +107,7 @@ export function reviewChanges(before: ReviewSource[], after: ReviewSource[]): Re
 }
 
 /** Old and new versions of the same declaration, in the order of the new files, removed ones last. */
-export function pairSources(
+function pairSources(
   before: ReviewSource[],
   after: ReviewSource[],
 ): Array<[ReviewSource | undefined, ReviewSource | undefined]> {

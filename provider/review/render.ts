@@ -22,7 +22,7 @@ export function renderReview(review: Review, format: ReviewFormat): string {
 }
 
 /** The JSON document of `mailserver diff --format json`. Unchanged declarations are left out. */
-export function reviewAsJson(review: Review) {
+function reviewAsJson(review: Review) {
   return {
     changed: review.changed,
     invalid: review.invalid,
