@@ -4,15 +4,12 @@
  */
 import * as oidc from "openid-client";
 import type { NormalizedOAuthAuth } from "../declaration/normalize.js";
-import { configureClient } from "./client.js";
+import { type ClientOptions, configureClient } from "./client.js";
 import { checkTenant, nonSecretClaims } from "./id-token.js";
 import { toMailServerError } from "./remedies.js";
 
-export interface RefreshGrantOptions {
+export interface RefreshGrantOptions extends ClientOptions {
   refreshToken: string;
-  clientSecret?: string;
-  fetch?: typeof fetch;
-  timeoutMs?: number;
 }
 
 export interface RefreshedGrant {
@@ -39,7 +36,7 @@ export async function refreshGrant(
   auth: NormalizedOAuthAuth,
   options: RefreshGrantOptions,
 ): Promise<RefreshedGrant> {
-  const { config, rememberJwks } = await configureClient(auth, clientOptions(options));
+  const { config, rememberJwks } = await configureClient(auth, options);
   let response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers;
   try {
     response = await oidc.refreshTokenGrant(config, options.refreshToken);
@@ -61,11 +58,8 @@ export async function refreshGrant(
   };
 }
 
-export interface RevokeGrantOptions {
+export interface RevokeGrantOptions extends ClientOptions {
   refreshToken: string;
-  clientSecret?: string;
-  fetch?: typeof fetch;
-  timeoutMs?: number;
 }
 
 /**
@@ -77,7 +71,7 @@ export async function revokeGrant(
   auth: NormalizedOAuthAuth,
   options: RevokeGrantOptions,
 ): Promise<{ revoked: boolean; reason?: string }> {
-  const { config, metadata } = await configureClient(auth, clientOptions(options));
+  const { config, metadata } = await configureClient(auth, options);
   if (!metadata.revocationEndpoint) {
     return {
       revoked: false,
@@ -91,12 +85,4 @@ export async function revokeGrant(
     throw toMailServerError(error, "the revocation request");
   }
   return { revoked: true };
-}
-
-function clientOptions(options: { clientSecret?: string; fetch?: typeof fetch; timeoutMs?: number }) {
-  return {
-    ...(options.clientSecret !== undefined && { clientSecret: options.clientSecret }),
-    ...(options.fetch && { fetch: options.fetch }),
-    ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
-  };
 }
