@@ -8,6 +8,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { MailServerError } from "../errors.js";
+import { isLoopbackHost } from "./http.js";
 
 export interface CallbackListener {
   /** The redirect URI with the real port (what the authorization request must carry). */
@@ -21,10 +22,10 @@ export interface CallbackListener {
 }
 
 /** Where to listen: parsed from the redirect URI; `localhost` listens on 127.0.0.1. */
-export function listenAddressOf(redirectUri: URL): { host: string; port: number; path: string } {
+function listenAddressOf(redirectUri: URL): { host: string; port: number; path: string } {
   const hostname = redirectUri.hostname.replace(/^\[|\]$/g, "");
   const host = hostname === "localhost" ? "127.0.0.1" : hostname;
-  if (redirectUri.protocol !== "http:" || !(host === "::1" || /^127(\.\d{1,3}){3}$/.test(host))) {
+  if (redirectUri.protocol !== "http:" || !isLoopbackHost(host)) {
     throw new TypeError(
       `redirect URI ${redirectUri.href} is not http on a loopback address: validate it first`,
     );
