@@ -23,7 +23,7 @@ export function isLoopbackHost(hostname: string): boolean {
 }
 
 /** Whether a URL is https, or http on a loopback host. */
-export function isAllowedUrl(url: URL): boolean {
+function isAllowedUrl(url: URL): boolean {
   return url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname));
 }
 

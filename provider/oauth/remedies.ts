@@ -118,7 +118,8 @@ export function oauthFailure(body: OAuthErrorBody, step: string, cause?: unknown
   const description = body.error_description ? `: ${firstLine(body.error_description)}` : "";
   const meaning = entry ? ` - ${entry.meaning}` : "";
   return new MailServerError(
-    entry?.code ?? (body.error === "invalid_grant" ? "grant-invalid" : "authorization-failed"),
+    // invalid_grant always finds its entry (an AADSTS code matches first only when it has one).
+    entry?.code ?? "authorization-failed",
     `${step} failed with ${body.error}${description}${meaning}`,
     {
       ...(entry && { remedy: entry.remedy }),
