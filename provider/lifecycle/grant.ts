@@ -75,7 +75,7 @@ export async function obtainGrant(
       return {
         refreshToken,
         accessToken: refreshed.accessToken,
-        scope: scopesOf(refreshed.scope) ?? previous?.scopes ?? auth.scopes,
+        scope: refreshed.scope.length > 0 ? refreshed.scope : (previous?.scopes ?? auth.scopes),
         grantedAt: (candidate.source === "stored" && previous?.grantedAt) || now().toISOString(),
         ...(refreshed.idTokenClaims && { idTokenClaims: refreshed.idTokenClaims }),
         source: candidate.source,
@@ -134,11 +134,4 @@ export async function obtainGrant(
 async function persistDeclared(options: ObtainGrantOptions, refreshToken: string): Promise<boolean> {
   if (!options.auth.refreshToken) return false;
   return storeRotatedRefreshToken(options.auth.refreshToken, refreshToken, options.baseDir);
-}
-
-function scopesOf(scope: string[] | string | undefined): string[] | undefined {
-  if (scope === undefined) return undefined;
-  const list = Array.isArray(scope) ? scope : scope.split(/\s+/);
-  const filtered = list.filter((item) => item.length > 0);
-  return filtered.length > 0 ? filtered : undefined;
 }
