@@ -19,20 +19,10 @@ export function smtpConnectionOptions(
   extraCaPem: string | undefined,
   clientName?: string,
 ): SMTPConnectionOptions {
-  const { smtp } = decl;
-  const servername = smtp.servername ?? (isIP(smtp.host) === 0 ? smtp.host : undefined);
+  const servername = serverName(decl);
   return {
-    host: smtp.host,
-    port: smtp.port,
-    secure: smtp.protocol === "tls",
-    // requireTLS: a STARTTLS that is missing or fails ends the session before AUTH; a client
-    // that does not insist can be downgraded by anyone who strips the capability.
-    requireTLS: smtp.protocol === "starttls",
+    ...plainOptions(decl),
     ...(clientName && { name: clientName }),
-    connectionTimeout: smtp.timeouts.connectionMs,
-    greetingTimeout: smtp.timeouts.greetingMs,
-    socketTimeout: smtp.timeouts.socketMs,
-    dnsTimeout: smtp.timeouts.connectionMs,
     logger: false,
     tls: {
       rejectUnauthorized: true,
@@ -55,11 +45,10 @@ export function smtpTransportOptions(
     credentials.method === "basic"
       ? { user: credentials.username, pass: credentials.password }
       : { type: "OAuth2", user: credentials.username, accessToken: credentials.accessToken };
+  const servername = serverName(decl);
   // Plain data (no TLS context object), so that it can be stored and handed to applications.
-  const { tls: _context, logger: _logger, ...options } = smtpConnectionOptions(decl, undefined);
-  const servername = decl.smtp.servername ?? (isIP(decl.smtp.host) === 0 ? decl.smtp.host : undefined);
   return {
-    ...options,
+    ...plainOptions(decl),
     tls: {
       rejectUnauthorized: true,
       minVersion: "TLSv1.2",
@@ -68,4 +57,26 @@ export function smtpTransportOptions(
     },
     auth,
   };
+}
+
+/** What the session and the transport share: server, TLS mode and timeouts, as plain data. */
+function plainOptions(decl: NormalizedCustomDeclaration): SMTPConnectionOptions {
+  const { smtp } = decl;
+  return {
+    host: smtp.host,
+    port: smtp.port,
+    secure: smtp.protocol === "tls",
+    // requireTLS: a STARTTLS that is missing or fails ends the session before AUTH; a client
+    // that does not insist can be downgraded by anyone who strips the capability.
+    requireTLS: smtp.protocol === "starttls",
+    connectionTimeout: smtp.timeouts.connectionMs,
+    greetingTimeout: smtp.timeouts.greetingMs,
+    socketTimeout: smtp.timeouts.socketMs,
+    dnsTimeout: smtp.timeouts.connectionMs,
+  };
+}
+
+/** The name the certificate must carry: smtp.tls.servername, else smtp.host unless it is an IP. */
+function serverName(decl: NormalizedCustomDeclaration): string | undefined {
+  return decl.smtp.servername ?? (isIP(decl.smtp.host) === 0 ? decl.smtp.host : undefined);
 }
