@@ -83,7 +83,7 @@ const TLS_REASONS: ReadonlyArray<{
 ];
 
 /** Finds the certificate or handshake reason of a TLS failure, and its remedy, if it is one. */
-export function tlsReason(error: {
+function tlsReason(error: {
   code?: string;
   originalCode?: string;
   message?: string;

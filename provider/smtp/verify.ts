@@ -1,6 +1,7 @@
 import type { NormalizedCustomDeclaration } from "../declaration/normalize.js";
 import { type ReportError, runReport } from "./report.js";
-import { type SmtpCredentials, SmtpSession, type SmtpSessionOptions, type TlsFacts } from "./session.js";
+import { type SmtpCredentials, SmtpSession, type SmtpSessionOptions } from "./session.js";
+import type { TlsFacts } from "./session-facts.js";
 
 /** What `mailserver verify --format json` prints (a contract: keep the keys). */
 export interface VerifyReport {

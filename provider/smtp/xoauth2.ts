@@ -16,10 +16,10 @@ export const XOAUTH2_HANDLER = "MAILSERVER-XOAUTH2";
  * Microsoft access tokens are long JWTs, so a longer initial response goes on its own line after
  * the server's empty `334` challenge, which every XOAUTH2 server accepts.
  */
-export const MAX_INLINE_XOAUTH2_LINE = 900;
+const MAX_INLINE_XOAUTH2_LINE = 900;
 
 /** The SASL XOAUTH2 initial client response: `user=U^Aauth=Bearer T^A^A`, base64. */
-export function xoauth2InitialResponse(username: string, accessToken: string): string {
+function xoauth2InitialResponse(username: string, accessToken: string): string {
   return Buffer.from(`user=${username}\x01auth=Bearer ${accessToken}\x01\x01`, "utf8").toString("base64");
 }
 
@@ -62,7 +62,7 @@ function statusOf(reply: SMTPConnectionCustomAuthResponse): number {
 }
 
 /** Reads the `status` of the error JSON in a rejected XOAUTH2 challenge (`401`, `400`...), if any. */
-export function xoauth2ErrorStatus(challenge: string): string | undefined {
+function xoauth2ErrorStatus(challenge: string): string | undefined {
   try {
     const parsed = JSON.parse(Buffer.from(challenge.trim(), "base64").toString("utf8")) as {
       status?: unknown;

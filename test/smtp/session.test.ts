@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import nodemailer from "nodemailer";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { smtpTransportOptions } from "../../provider/smtp/session.js";
+import { smtpTransportOptions } from "../../provider/smtp/connection-options.js";
 import { type SmtpFixture, startSmtpFixture } from "../helpers/smtp-sandbox.js";
 
 let fx: SmtpFixture;
