@@ -52,7 +52,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const clientSecret = auth.clientSecret
     ? await resolveSecret(auth.clientSecret, { baseDir, env: io.env, field: "auth.clientSecret" })
     : undefined;
-  const { authorize } = await import("../../provider/oauth/authorize.js");
+  const { authorize, storedGrantOf } = await import("../../provider/oauth/authorize.js");
   const grant = await authorize(auth, {
     ...(clientSecret !== undefined && { clientSecret }),
     ...(values.flow !== undefined && { flow: values.flow as "device" | "loopback" }),
@@ -66,17 +66,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   });
 
   if (out !== undefined) {
-    const stored = {
-      refreshToken: grant.refreshToken,
-      scope: grant.scope,
-      obtainedAt: grant.obtainedAt,
-      issuer: grant.issuer,
-      clientId: grant.clientId,
-      username: grant.username,
-      email: grant.email,
-      idTokenClaims: grant.idTokenClaims,
-    };
-    await writePrivateFileAtomically(out, `${JSON.stringify(stored, null, 2)}\n`);
+    await writePrivateFileAtomically(out, `${JSON.stringify(storedGrantOf(grant), null, 2)}\n`);
   }
   const storedAs = values.out ?? null;
   if (format === "json") {
@@ -95,7 +85,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
 }
 
 /** The line(s) a person needs: the verification URI and the user code exactly as issued, or the URL. */
-export function promptText(prompt: AuthorizationPrompt, noBrowser: boolean): string {
+function promptText(prompt: AuthorizationPrompt, noBrowser: boolean): string {
   if (prompt.kind === "device") {
     return (
       `To sign in, open ${prompt.verificationUri} and enter the code ${prompt.userCode}\n` +

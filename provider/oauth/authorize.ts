@@ -32,6 +32,20 @@ export interface Grant {
   idTokenClaims: Record<string, unknown>;
 }
 
+/** What `mailserver authorize --out FILE` writes (mode 0600): the grant without its access token. */
+export type StoredGrant = Omit<Grant, "accessToken">;
+
+/**
+ * The `--out` file's fields, in the order issue 3 lists them; a declaration then reads the
+ * refresh token with `refreshToken: { file: FILE }` (see resolveSecret).
+ * @example
+ * await writePrivateFileAtomically(out, `${JSON.stringify(storedGrantOf(grant), null, 2)}\n`);
+ */
+export function storedGrantOf(grant: Grant): StoredGrant {
+  const { refreshToken, scope, obtainedAt, issuer, clientId, username, email, idTokenClaims } = grant;
+  return { refreshToken, scope, obtainedAt, issuer, clientId, username, email, idTokenClaims };
+}
+
 export interface AuthorizeOptions {
   clientSecret?: string;
   /** The flow to run (default: auth.flow). */
