@@ -119,12 +119,12 @@ async function checkOne(
   grantLocks: Map<string, Promise<unknown>>,
 ): Promise<DriftResult> {
   const { loaded } = target;
-  const fallbackName = loaded.declaration?.name ?? target.file;
-  if (!loaded.declaration || !loaded.valid) {
+  // validateParsed sets `declaration` only when the file has no error.
+  if (!loaded.declaration) {
     const errors = loaded.problems.filter((problem) => problem.severity === "error");
     return {
       file: target.file,
-      name: fallbackName,
+      name: target.file,
       inSync: false,
       findings: [],
       notes: [],

@@ -111,9 +111,9 @@ export async function observe(decl: NormalizedDeclaration, options: ObserveOptio
   };
   if (decl.server === "builtin") return facts;
   const steps = { ...DEFAULT_STEPS, ...options.steps };
-  const deadline = started + (options.timeoutMs ?? DEFAULT_OBSERVE_TIMEOUT_MS);
-  const remaining = () => Math.floor(deadline - performance.now());
   const budget = options.timeoutMs ?? DEFAULT_OBSERVE_TIMEOUT_MS;
+  const deadline = started + budget;
+  const remaining = () => Math.floor(deadline - performance.now());
   const auth = decl.auth;
 
   try {
