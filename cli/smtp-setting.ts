@@ -1,12 +1,13 @@
 // Shared by `mailserver verify` and `mailserver test-email`: read one declaration file, refuse
-// what cannot be verified, and resolve its credentials from env and file references.
+// what cannot be verified, resolve its credentials from env and file references, and print a
+// report's failure.
 import type { ResolvedSmtpCredentials } from "../provider/credentials.js";
 import type { NormalizedCustomDeclaration } from "../provider/declaration/normalize.js";
+import type { ReportError } from "../provider/smtp/report.js";
 import { type CliIO, UsageError } from "./io.js";
 import { loadSetting } from "./load-setting.js";
 
 export interface SmtpSetting {
-  file: string;
   /** The declaration's folder: its `file` references and smtp.tls.ca are relative to it. */
   baseDir: string;
   decl: NormalizedCustomDeclaration;
@@ -21,12 +22,11 @@ export async function loadSmtpSetting(
   command: string,
 ): Promise<SmtpSetting> {
   if (!path) throw new UsageError(`${command} needs a DECLARATION file`);
-  const { file, baseDir, decl } = await loadSetting(path, io);
+  const { baseDir, decl } = await loadSetting(path, io);
   if (decl.server !== "custom") {
     throw new UsageError(`${path} declares the built-in mail server: there is no SMTP server to ${command}`);
   }
   return {
-    file,
     baseDir,
     decl,
     credentials: async () => {
@@ -35,4 +35,11 @@ export async function loadSmtpSetting(
       return resolveSmtpCredentials(decl, { baseDir, env: io.env });
     },
   };
+}
+
+/** A report's failure on stderr: its message (with the remedy), its code and the SMTP reply code. */
+export function writeReportError(io: CliIO, error: ReportError | null): void {
+  if (!error) return;
+  const smtp = error.smtpCode === null ? "" : ` [SMTP ${error.smtpCode}]`;
+  io.stderr.write(`mailserver: ${error.message} (${error.code})${smtp}\n`);
 }

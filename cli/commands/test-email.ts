@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { sendTestEmail, type TestEmailReport } from "../../provider/smtp/test-email.js";
 import { type CliIO, colorizer, formatOption, UsageError, writeJson } from "../io.js";
-import { loadSmtpSetting } from "../smtp-setting.js";
+import { loadSmtpSetting, writeReportError } from "../smtp-setting.js";
 
 export const usage = `Usage: mailserver test-email DECLARATION [--to ADDRESS...] [--format text|json]
 
@@ -59,8 +59,5 @@ function writeText(report: TestEmailReport, io: CliIO): void {
   }
   if (report.response) lines.push(`  server    ${report.response}`);
   io.stdout.write(`${lines.join("\n")}\n`);
-  if (report.error) {
-    const smtp = report.error.smtpCode === null ? "" : ` [SMTP ${report.error.smtpCode}]`;
-    io.stderr.write(`mailserver: ${report.error.message} (${report.error.code})${smtp}\n`);
-  }
+  writeReportError(io, report.error);
 }

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import type { VerifyReport } from "../../provider/smtp/verify.js";
 import { type CliIO, colorizer, formatOption, UsageError, writeJson } from "../io.js";
-import { loadSmtpSetting } from "../smtp-setting.js";
+import { loadSmtpSetting, writeReportError } from "../smtp-setting.js";
 
 export const usage = `Usage: mailserver verify DECLARATION [--format text|json]
 
@@ -59,8 +59,5 @@ function writeText(report: VerifyReport, io: CliIO): void {
   }
   if (report.authMechanisms.length > 0) lines.push(`  AUTH         ${report.authMechanisms.join(" ")}`);
   io.stdout.write(`${lines.join("\n")}\n`);
-  if (report.error) {
-    const smtp = report.error.smtpCode === null ? "" : ` [SMTP ${report.error.smtpCode}]`;
-    io.stderr.write(`mailserver: ${report.error.message} (${report.error.code})${smtp}\n`);
-  }
+  writeReportError(io, report.error);
 }
