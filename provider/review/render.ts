@@ -58,7 +58,10 @@ function reviewAsMarkdown(review: Review): string {
     lines.push("No mail server declaration changes.", "");
     return lines.join("\n");
   }
-  lines.push(summary(review, declarations), "");
+  lines.push(
+    summary(review, declarations, (text) => `**${text}**`, inlineCode),
+    "",
+  );
   for (const declaration of declarations) {
     lines.push(`### ${inlineCode(declaration.name)} (${declaration.status})`, "");
     lines.push(files(declaration, inlineCode), "");
@@ -98,9 +101,10 @@ function reviewAsMarkdown(review: Review): string {
 function reviewAsText(review: Review): string {
   const declarations = shown(review);
   if (declarations.length === 0) return "No mail server declaration changes.\n";
-  const lines: string[] = [summary(review, declarations).replace(/\*\*|`/g, ""), ""];
+  const plain = (text: string) => text;
+  const lines: string[] = [summary(review, declarations, plain, plain), ""];
   for (const declaration of declarations) {
-    lines.push(`${declaration.name} (${declaration.status})  ${files(declaration, (text) => text)}`);
+    lines.push(`${declaration.name} (${declaration.status})  ${files(declaration, plain)}`);
     for (const flag of declaration.flags) lines.push(`  ! ${flag.code} (${flag.field}): ${flag.message}`);
     for (const problem of declaration.problems) {
       lines.push(`  x ${problem.file}:${problem.line}:${problem.column} ${problem.code}: ${problem.message}`);
@@ -111,7 +115,12 @@ function reviewAsText(review: Review): string {
   return lines.join("\n");
 }
 
-function summary(review: Review, declarations: DeclarationReview[]): string {
+function summary(
+  review: Review,
+  declarations: DeclarationReview[],
+  strong: (text: string) => string,
+  code: (text: string) => string,
+): string {
   const count = (status: DeclarationReview["status"]) =>
     declarations.filter((d) => d.status === status).length;
   const parts = (["added", "changed", "removed", "invalid"] as const)
@@ -119,9 +128,9 @@ function summary(review: Review, declarations: DeclarationReview[]): string {
     .filter(([, n]) => n > 0)
     .map(([status, n]) => `${n} ${status}`);
   const flags =
-    review.flags.length > 0 ? `Risk flags: ${review.flags.map(inlineCode).join(", ")}.` : "No risk flags.";
+    review.flags.length > 0 ? `Risk flags: ${review.flags.map(code).join(", ")}.` : "No risk flags.";
   const noun = declarations.length === 1 ? "declaration" : "declarations";
-  return `**${declarations.length}** ${noun}: ${parts.join(", ")}. ${flags}`;
+  return `${strong(String(declarations.length))} ${noun}: ${parts.join(", ")}. ${flags}`;
 }
 
 function files(declaration: DeclarationReview, code: (text: string) => string): string {
