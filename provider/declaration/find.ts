@@ -6,6 +6,7 @@
  */
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
+import { DECLARATION_KEYS } from "./fields.js";
 
 export const DECLARATION_FILE = /\.(ya?ml|json)$/i;
 /** Files a folder scan meets that are plainly something else than a mail server declaration. */
@@ -35,8 +36,10 @@ export async function findDeclarationFilesIn(folder: string): Promise<string[]> 
   return files;
 }
 
-/** Top-level fields that only a mail server declaration has. */
-const DECLARATION_FIELDS = ["server", "preset", "smtp", "auth", "from", "replyTo", "testEmail"];
+/** Top-level fields that only a mail server declaration has (version and name are common words). */
+const DECLARATION_FIELDS: readonly string[] = DECLARATION_KEYS.filter(
+  (key) => key !== "version" && key !== "name",
+);
 
 /**
  * A file found in a folder that is some other tool's YAML or JSON - a CI workflow, a Kubernetes

@@ -3,23 +3,12 @@
  * registers, and the state (outputs) the provider returns. Pure data and pure functions: no
  * network, no Pulumi import, so the program, the provider host and the tests share them.
  */
+import { DECLARATION_KEYS } from "../declaration/fields.js";
 import type { MailServerDeclaration, SecretReference } from "../declaration/generated/declaration.js";
+import { fieldName } from "../declaration/problem.js";
 
 /** The version of the state written by this code. Every later version reads every older one. */
 export const STATE_VERSION = 1;
-
-/** The declaration's own fields, in the order people read them. */
-export const DECLARATION_KEYS = [
-  "version",
-  "name",
-  "server",
-  "preset",
-  "smtp",
-  "auth",
-  "from",
-  "replyTo",
-  "testEmail",
-] as const;
 
 /** Inputs the program adds next to the declaration; never part of it. */
 export const RESERVED_INPUT_KEYS = ["__provider", "baseDir", "secretValues"] as const;
@@ -198,15 +187,9 @@ export function upgradeState(props: Record<string, unknown>): MailServerState {
   return { ...(props as Partial<MailServerState>), stateVersion: STATE_VERSION } as MailServerState;
 }
 
-/** Turns a JSON pointer from the validator into the property path Pulumi check failures use. */
+/** Turns a JSON pointer from the validator into the property path Pulumi check failures use (root: ""). */
 export function propertyPath(pointer: string): string {
-  if (pointer === "" || pointer === "/") return "";
-  return pointer
-    .slice(1)
-    .split("/")
-    .map((segment) => segment.replace(/~1/g, "/").replace(/~0/g, "~"))
-    .map((segment, index) => (/^\d+$/.test(segment) ? `[${segment}]` : index === 0 ? segment : `.${segment}`))
-    .join("");
+  return pointer === "" || pointer === "/" ? "" : fieldName(pointer);
 }
 
 /** The `{ config }` reference standing for a secret given inline at `field` (`auth.password`). */
