@@ -2,6 +2,7 @@
  * `check`: the same validation as `mailserver validate` (one implementation: validateDeclarationValue),
  * returned as Pulumi check failures with property paths. No network, no secret needed.
  */
+import { fieldName, toPointer } from "../declaration/problem.js";
 import { validateDeclarationValue } from "../declaration/validate.js";
 import { propertyPath, splitInputs } from "./state.js";
 
@@ -41,9 +42,7 @@ export function checkInputs(news: Record<string, unknown>): CheckReport {
     }));
   const warnings = relevant
     .filter((problem) => problem.severity === "warning")
-    .map(
-      (problem) => `${propertyPath(problem.path) || "(declaration)"}: ${problem.message} [${problem.code}]`,
-    );
+    .map((problem) => `${fieldName(problem.path)}: ${problem.message} [${problem.code}]`);
   return { inputs: news, failures, warnings };
 }
 
@@ -51,6 +50,6 @@ function findUnknowns(value: unknown, pointer: string): string[] {
   if (value === UNKNOWN) return [pointer];
   if (!value || typeof value !== "object") return [];
   return Object.entries(value).flatMap(([key, child]) =>
-    findUnknowns(child, `${pointer}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`),
+    findUnknowns(child, `${pointer}${toPointer([key])}`),
   );
 }
