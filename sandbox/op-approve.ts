@@ -22,7 +22,8 @@ export interface AuthorizationOutcome {
   callback?: { status: number; body: string };
 }
 
-const DEFAULT_LOGIN = "ops@sandbox.test";
+/** The sandbox OP's test account: any login is accepted; this one is an address, so it has an `email` claim. */
+export const SANDBOX_ACCOUNT = { login: "ops@sandbox.test", password: "sandbox", email: "ops@sandbox.test" };
 
 /**
  * Approves (or denies) a device code at the OP's verification page.
@@ -99,8 +100,8 @@ async function interact(
     if (options.deny) return agent.open(new URL(abortHref(html), pageUrl).href);
     return agent.submit(pageUrl, form, {
       ...form.fields,
-      login: options.login ?? DEFAULT_LOGIN,
-      password: options.password ?? "sandbox",
+      login: options.login ?? SANDBOX_ACCOUNT.login,
+      password: options.password ?? SANDBOX_ACCOUNT.password,
     });
   }
   if (prompt === "consent") {

@@ -16,6 +16,7 @@ import {
   type AuthorizationOutcome,
   approveAuthorization,
   approveDeviceCode,
+  SANDBOX_ACCOUNT,
 } from "./op-approve.js";
 
 export interface SandboxOPOptions {
@@ -82,7 +83,6 @@ export interface SandboxOP {
   stop(): Promise<void>;
 }
 
-export const SANDBOX_ACCOUNT = { login: "ops@sandbox.test", password: "sandbox", email: "ops@sandbox.test" };
 const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
 
 /** Starts the sandbox OP on loopback (an ephemeral port unless one is given). */
@@ -98,12 +98,13 @@ export async function startSandboxOP(options: SandboxOPOptions = {}): Promise<Sa
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const url = `http://${host === "::1" ? "[::1]" : host}:${port}`;
+  const hostInUrl = host === "::1" ? "[::1]" : host;
+  const url = `http://${hostInUrl}:${port}`;
   const secret = () => randomBytes(24).toString("base64url");
   const clients = {
     native: {
       clientId: "mailserver-native",
-      redirectUri: `http://${host === "::1" ? "[::1]" : host}/callback`,
+      redirectUri: `http://${hostInUrl}/callback`,
     },
     confidential: {
       clientId: "mailserver-confidential",
