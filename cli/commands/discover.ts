@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import type { IssuerMetadata } from "../../provider/oauth/discover.js";
 import { type CliIO, formatOption, UsageError, writeJson } from "../io.js";
 
 export const usage = `Usage: mailserver discover ISSUER_URL [--format text|json]
@@ -15,7 +16,8 @@ Options:
 Exit codes: 0 discovered, 1 discovery failed (unreachable, timeout, not JSON, issuer mismatch), 2 usage error.
 `;
 
-const LABELS: Record<string, string> = {
+// Typed by the JSON keys, so a key added to IssuerMetadata cannot go without its label.
+const LABELS: Record<keyof IssuerMetadata, string> = {
   issuer: "Issuer",
   authorizationEndpoint: "Authorization endpoint",
   tokenEndpoint: "Token endpoint",
@@ -54,9 +56,10 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     return 0;
   }
   const width = Math.max(...Object.values(LABELS).map((label) => label.length));
-  for (const [key, value] of Object.entries(metadata)) {
-    const shown = value === null ? "(none)" : Array.isArray(value) ? value.join(" ") : String(value);
-    io.stdout.write(`${`${LABELS[key] ?? key}:`.padEnd(width + 2)}${shown}\n`);
+  for (const [key, label] of Object.entries(LABELS) as [keyof IssuerMetadata, string][]) {
+    const value = metadata[key];
+    const shown = value === null ? "(none)" : Array.isArray(value) ? value.join(" ") : value;
+    io.stdout.write(`${`${label}:`.padEnd(width + 2)}${shown}\n`);
   }
   return 0;
 }
