@@ -37,11 +37,12 @@ export class SmtpSession {
   readonly tls: TlsFacts | null;
   /** The AUTH mechanisms the server offered (after TLS), upper case, in the server's order. */
   readonly authMechanisms: string[];
-  private failure: Error | undefined;
 
   private constructor(
     private readonly connection: Connection,
     private readonly decl: NormalizedCustomDeclaration,
+    /** The connection's first error, kept by open's listener for the steps that come later. */
+    private readonly seen: { failure?: Error },
     now: Date,
   ) {
     this.tls = tlsFacts(connection, now);
@@ -92,10 +93,10 @@ export class SmtpSession {
       secured: decl.smtp.protocol === "tls",
       customAuth: { [XOAUTH2_HANDLER]: authenticateXOAuth2 },
     }) as Connection;
-    let failure: Error | undefined;
+    const seen: { failure?: Error } = {};
     // An 'error' without a listener would crash the process: every error is kept and reported.
     connection.on("error", (error: Error) => {
-      failure ??= error;
+      seen.failure ??= error;
     });
     await new Promise<void>((resolveConnect, reject) => {
       const settle = (error?: Error) => {
@@ -104,16 +105,12 @@ export class SmtpSession {
         if (error) reject(classifySmtpFailure(error, { decl, stage: "connect" }));
         else resolveConnect();
       };
-      const onEnd = () => settle(failure ?? closedError());
+      const onEnd = () => settle(seen.failure ?? closedError());
       connection.on("error", settle);
       connection.on("end", onEnd);
       connection.connect((error) => settle(error ?? undefined));
     });
-    const session = new SmtpSession(connection, decl, options.now?.() ?? new Date());
-    connection.on("error", (error: Error) => {
-      session.failure ??= error;
-    });
-    return session;
+    return new SmtpSession(connection, decl, seen, options.now?.() ?? new Date());
   }
 
   /**
@@ -149,7 +146,7 @@ export class SmtpSession {
   /** Says QUIT and closes; safe to call more than once and after a failure. */
   close(): void {
     try {
-      if (!this.failure && this.connection.stage === "connected") this.connection.quit();
+      if (!this.seen.failure && this.connection.stage === "connected") this.connection.quit();
     } catch {
       // The connection is already gone: closing below is all that is left to do.
     }
@@ -174,8 +171,8 @@ export class SmtpSession {
         else resolveStep(value as T);
       };
       const onError = (error: Error) => done(error);
-      const onEnd = () => done(this.failure ?? closedError());
-      if (this.failure) return done(this.failure);
+      const onEnd = () => done(this.seen.failure ?? closedError());
+      if (this.seen.failure) return done(this.seen.failure);
       connection.on("error", onError);
       connection.on("end", onEnd);
       start(done);
