@@ -3,10 +3,15 @@
  * (device or loopback flow) with the sign-in and consent done on the OP's real pages. Used by the
  * tests, the benches and the demo, which all need a working grant before what they measure.
  */
-import { writeFile } from "node:fs/promises";
 import type { OAuthAuthentication } from "../provider/declaration/generated/declaration.js";
 import type { NormalizedOAuthAuth } from "../provider/declaration/normalize.js";
-import { type AuthorizationPrompt, authorize, type Grant } from "../provider/oauth/authorize.js";
+import { writePrivateFileAtomically } from "../provider/declaration/secrets.js";
+import {
+  type AuthorizationPrompt,
+  authorize,
+  type Grant,
+  storedGrantOf,
+} from "../provider/oauth/authorize.js";
 import type { SandboxOP } from "./op.js";
 
 /**
@@ -95,8 +100,6 @@ export async function writeSandboxGrant(
   options: SandboxGrantOptions = {},
 ): Promise<string> {
   const grant = await sandboxGrant(op, options);
-  const { refreshToken, scope, obtainedAt, issuer, clientId, username, email, idTokenClaims } = grant;
-  const stored = { refreshToken, scope, obtainedAt, issuer, clientId, username, email, idTokenClaims };
-  await writeFile(path, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
-  return refreshToken;
+  await writePrivateFileAtomically(path, `${JSON.stringify(storedGrantOf(grant), null, 2)}\n`);
+  return grant.refreshToken;
 }
