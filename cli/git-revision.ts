@@ -22,10 +22,10 @@ export interface GitOptions {
   git?: string;
 }
 
-/** Runs git and returns stdout as bytes; failures carry git's stderr. */
-function git(args: string[], options: GitOptions): Promise<Buffer> {
+/** Runs git (writing `input` to its stdin) and returns stdout as bytes; failures carry git's stderr. */
+function git(args: string[], options: GitOptions, input?: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    execFile(
+    const child = execFile(
       options.git ?? "git",
       args,
       { cwd: options.cwd, encoding: "buffer", maxBuffer: 256 * 1024 * 1024 },
@@ -34,6 +34,12 @@ function git(args: string[], options: GitOptions): Promise<Buffer> {
         else resolve(stdout);
       },
     );
+    if (input !== undefined) {
+      // A git that exits early (bad revision, not installed) closes its stdin: the callback reports
+      // that failure, so the write's EPIPE is not a second one.
+      child.stdin?.on("error", () => undefined);
+      child.stdin?.end(input);
+    }
   });
 }
 
@@ -81,19 +87,34 @@ export async function revisionFiles(
       return { type, object: object ?? "", size: Number(size), path: line.slice(tab + 1) };
     })
     .filter((entry) => entry.type === "blob" && isDeclarationPath(entry.path));
-  const files: RevisionFile[] = [];
-  for (const entry of entries) {
-    if (entry.size > MAX_DECLARATION_BYTES) {
-      files.push({ path: entry.path, size: entry.size });
-      continue;
-    }
-    files.push({
-      path: entry.path,
-      size: entry.size,
-      bytes: await git(["cat-file", "blob", entry.object], options),
-    });
+  const blobs = await readBlobs(
+    entries.filter((entry) => entry.size <= MAX_DECLARATION_BYTES).map((entry) => entry.object),
+    options,
+  );
+  return entries.map((entry) => {
+    const bytes = blobs.get(entry.object);
+    return { path: entry.path, size: entry.size, ...(bytes && { bytes }) };
+  });
+}
+
+/**
+ * The content of each blob, read by one `git cat-file --batch` (one git process, not one per file):
+ * its output is, per object, a line `<id> blob <size>` then the content and a newline.
+ */
+async function readBlobs(objects: string[], options: GitOptions): Promise<Map<string, Buffer>> {
+  const blobs = new Map<string, Buffer>();
+  if (objects.length === 0) return blobs;
+  const output = await git(["cat-file", "--batch"], options, `${objects.join("\n")}\n`);
+  let at = 0;
+  for (const object of objects) {
+    const end = output.indexOf(10, at);
+    const [, type, size] = output.toString("utf8", at, end).split(" ");
+    if (type !== "blob") throw new Error(`git cat-file --batch: ${object} is ${type ?? "missing"}`);
+    const start = end + 1;
+    blobs.set(object, output.subarray(start, start + Number(size)));
+    at = start + Number(size) + 1;
   }
-  return files;
+  return blobs;
 }
 
 function isDeclarationPath(path: string): boolean {
