@@ -27,8 +27,6 @@ export interface DiscoverOptions {
   fetch?: typeof fetch;
   /** Time allowed for each request (default 10 s). */
   timeoutMs?: number;
-  /** false: fetch again even if this process already has the document. */
-  cache?: boolean;
 }
 
 /** Discovery documents already fetched, per fetch function, per document URL. */
@@ -67,7 +65,7 @@ export async function discoverServer(
     throw new TypeError(`issuer ${JSON.stringify(issuerUrl)} is not a URL`);
   }
   const fetchImpl = options.fetch ?? fetch;
-  const cache = options.cache === false ? new Map<string, string>() : cacheFor(documents, fetchImpl);
+  const cache = cacheFor(documents, fetchImpl);
   const known = cacheFor(algorithms, fetchImpl);
   const network = guardedFetch({
     fetch: fetchImpl,
@@ -165,12 +163,6 @@ export function issuerMetadataOf(as: oidc.ServerMetadata): IssuerMetadata {
       : null,
     grantTypesSupported: as.grant_types_supported ? [...as.grant_types_supported] : null,
   };
-}
-
-/** Forgets every discovery document fetched with this fetch (tests; a long-lived process after a change). */
-export function clearDiscoveryCache(fetchImpl: typeof fetch = fetch): void {
-  documents.delete(fetchImpl);
-  algorithms.delete(fetchImpl);
 }
 
 function discoveryFailure(error: unknown, server: URL): { error: MailServerError; notFound: boolean } {

@@ -3,7 +3,6 @@ export { type AuthorizationPrompt, type AuthorizeOptions, authorize, type Grant 
 export { type ClientOptions, type ConfiguredClient, configureClient, TENANT_PLACEHOLDER } from "./client.js";
 export { type DevicePrompt, pollDeviceFlow, runDeviceFlow, startDeviceFlow } from "./device-flow.js";
 export {
-  clearDiscoveryCache,
   type DiscoverOptions,
   discoverIssuer,
   type IssuerMetadata,
