@@ -4,7 +4,7 @@
  * (the checkpoint, whose resources carry every output). Only non-secret facts are used; secret
  * values in the file are never read into the result.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { MailServerError } from "../errors.js";
 
 /**
@@ -64,15 +64,17 @@ const MAX_STATE_BYTES = 256 * 1024 * 1024;
 export async function readRecordedState(file: string): Promise<RecordedState> {
   let text: string;
   try {
+    // Refused unread, as an oversized declaration is: no checkpoint of mail settings is that big.
+    if ((await stat(file)).size > MAX_STATE_BYTES) throw new RangeError("too large");
     text = await readFile(file, "utf8");
   } catch (error) {
+    if (error instanceof RangeError) {
+      throw new MailServerError("state-unreadable", `the state file ${file} is larger than 256 MiB`);
+    }
     const reason = (error as NodeJS.ErrnoException).code ?? "unreadable";
     throw new MailServerError("state-unreadable", `the state file ${file} cannot be read (${reason})`, {
       cause: error,
     });
-  }
-  if (text.length > MAX_STATE_BYTES) {
-    throw new MailServerError("state-unreadable", `the state file ${file} is larger than 256 MiB`);
   }
   return parseRecordedState(text, file);
 }
