@@ -289,11 +289,10 @@ export async function startSandboxSmtp(options: SandboxSmtpOptions = {}): Promis
     reset() {
       messages.length = 0;
       authAttempts.length = 0;
+      // Every key, so that a fault added later is cleared too.
+      for (const key of Object.keys(faults))
+        delete (faults as Partial<SandboxFaults>)[key as keyof SandboxFaults];
       Object.assign(faults, freshFaults());
-      delete faults.authReply;
-      delete faults.mailFromReply;
-      delete faults.dataReply;
-      delete faults.dropAt;
     },
     async stop() {
       await Promise.all([close(tlsServer), close(starttlsServer)]);
