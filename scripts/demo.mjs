@@ -65,17 +65,16 @@ try {
   step(`the declaration, ${basename(declarationFile)} (in ${project})`);
   console.log(yaml.trimEnd());
 
-  const cli = (args) => runCli(args);
   step(`mailserver validate ${basename(declarationFile)}`);
-  await cli(["validate", declarationFile]);
+  await runCli(["validate", declarationFile]);
   step(`mailserver discover ${op.issuer}`);
-  await cli(["discover", op.issuer]);
+  await runCli(["discover", op.issuer]);
   step("mailserver authorize --flow device --out .secrets/demo-mail.json");
   if (!interactive)
     console.log(
       "(the sandbox approves the code on its real pages after 4 seconds; --interactive to do it yourself)",
     );
-  await cli([
+  await runCli([
     "authorize",
     declarationFile,
     "--flow",
@@ -84,7 +83,7 @@ try {
     join(project, ".secrets/demo-mail.json"),
   ]);
   step("mailserver verify");
-  await cli(["verify", declarationFile]);
+  await runCli(["verify", declarationFile]);
 
   if (usePulumi) {
     await pulumiLifecycle(declarationFile, smtp);
