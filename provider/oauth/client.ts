@@ -27,7 +27,7 @@ export interface ConfiguredClient {
 }
 
 /** The `{tenantid}` placeholder of Microsoft's multi-tenant issuers (common, organizations, consumers). */
-export const TENANT_PLACEHOLDER = "{tenantid}";
+const TENANT_PLACEHOLDER = "{tenantid}";
 
 /** Builds the client configuration for `auth`. */
 export async function configureClient(

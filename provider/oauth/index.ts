@@ -1,29 +1,12 @@
-// The OAuth steps' public surface: re-exports only.
+// The OAuth steps' surface for the lifecycle and the tests: re-exports only. The modules'
+// internals (the client configuration, the flows' pieces, the fetch seam) are imported from
+// their own files by the few modules that need them.
 export { type AuthorizationPrompt, type AuthorizeOptions, authorize, type Grant } from "./authorize.js";
-export { type ClientOptions, type ConfiguredClient, configureClient, TENANT_PLACEHOLDER } from "./client.js";
-export { type DevicePrompt, pollDeviceFlow, runDeviceFlow, startDeviceFlow } from "./device-flow.js";
-export {
-  type DiscoverOptions,
-  discoverIssuer,
-  type IssuerMetadata,
-  resolveEndpoints,
-} from "./discover.js";
-export { DEFAULT_HTTP_TIMEOUT_MS, isLoopbackHost } from "./http.js";
-export {
-  checkTenant,
-  emailFromClaims,
-  type Identity,
-  identityFromClaims,
-  nonSecretClaims,
-} from "./id-token.js";
-export {
-  authorizationParameters,
-  DEFAULT_LOOPBACK_TIMEOUT_MS,
-  DEFAULT_REDIRECT_URI,
-  type LoopbackPrompt,
-  runLoopbackFlow,
-} from "./loopback-flow.js";
-export { OAUTH_REMEDIES, type OAuthRemedy, oauthFailure, remedyFor, toMailServerError } from "./remedies.js";
+export type { DevicePrompt } from "./device-flow.js";
+export { type DiscoverOptions, discoverIssuer, type IssuerMetadata, resolveEndpoints } from "./discover.js";
+export { type Identity, identityFromClaims, nonSecretClaims } from "./id-token.js";
+export type { LoopbackPrompt } from "./loopback-flow.js";
+export { OAUTH_REMEDIES, type OAuthRemedy, oauthFailure, remedyFor } from "./remedies.js";
 export {
   type RefreshedGrant,
   type RefreshGrantOptions,

@@ -11,9 +11,9 @@ import { formatSeconds } from "./http.js";
 import { toMailServerError } from "./remedies.js";
 
 /** Default time to wait for the person: 5 minutes. */
-export const DEFAULT_LOOPBACK_TIMEOUT_MS = 5 * 60_000;
+const DEFAULT_LOOPBACK_TIMEOUT_MS = 5 * 60_000;
 /** Used when the declaration names no redirect URI: 127.0.0.1 on an ephemeral port. */
-export const DEFAULT_REDIRECT_URI = "http://127.0.0.1/callback";
+const DEFAULT_REDIRECT_URI = "http://127.0.0.1/callback";
 
 export interface LoopbackPrompt {
   kind: "loopback";
