@@ -25,9 +25,9 @@ export function validateDeclarationValue(value: unknown, file = "(inline)"): Loa
  * for the CLI's validate, the Pulumi provider's check and every command that reads a declaration. */
 export function validateParsed(parsed: ParsedDeclaration): LoadedDeclaration {
   const { file, position } = parsed;
-  if (parsed.problems.length > 0 || parsed.value === undefined) {
-    return { file, valid: !hasErrors(parsed.problems), problems: parsed.problems };
-  }
+  // A file that could not be parsed has its problems already; anything else that is not a mapping
+  // (undefined included) is reported below, never taken as valid.
+  if (parsed.problems.length > 0) return { file, valid: false, problems: parsed.problems };
   const value = parsed.value;
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     const at = position("");

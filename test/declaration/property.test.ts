@@ -78,6 +78,12 @@ describe("the validator never throws", () => {
     );
   });
 
+  it("never takes a missing value for a valid declaration", () => {
+    for (const value of [undefined, null, "text", 1, []]) {
+      expect(validateDeclarationValue(value)).toMatchObject({ valid: false, problems: [{ code: "schema" }] });
+    }
+  });
+
   it("and the unmutated declaration is valid", () => {
     expect(validateDeclarationValue(valid)).toMatchObject({ valid: true, problems: [] });
   });
