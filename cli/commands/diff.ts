@@ -1,11 +1,7 @@
 import { stat } from "node:fs/promises";
 import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import {
-  loadDeclarationFile,
-  type ParsedDeclaration,
-  parseDeclarationText,
-} from "../../provider/declaration/load.js";
+import { fileTooLarge, loadDeclarationFile, parseDeclarationBytes } from "../../provider/declaration/load.js";
 import { validateParsed } from "../../provider/declaration/validate.js";
 import { type ReviewSource, reviewChanges } from "../../provider/review/diff.js";
 import { type ReviewFormat, renderReview } from "../../provider/review/render.js";
@@ -103,12 +99,8 @@ async function gitSides(ref: string, paths: string[], cwd: string) {
   for (const file of await revisionFiles(ref, paths, { cwd })) {
     const key = slashes(relative(cwd, resolve(cwd, file.path)));
     const parsed = file.bytes
-      ? parseBytes(file.bytes, `${ref}:${key}`)
-      : unreadable(
-          `${ref}:${key}`,
-          "file-too-large",
-          "the file is larger than 1 MiB; declarations are limited to 1 MiB",
-        );
+      ? parseDeclarationBytes(file.bytes, `${ref}:${key}`)
+      : fileTooLarge(`${ref}:${key}`);
     if (!isOtherToolsParse(parsed))
       before.push({ label: `${ref}:${key}`, key, loaded: validateParsed(parsed) });
   }
@@ -134,25 +126,6 @@ async function gitSides(ref: string, paths: string[], cwd: string) {
     }
   }
   return { before, after };
-}
-
-function parseBytes(bytes: Buffer, file: string): ParsedDeclaration {
-  let text: string;
-  try {
-    if (bytes.includes(0)) throw new Error("NUL byte");
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return unreadable(file, "not-text", "the file is not UTF-8 text; a declaration is YAML or JSON");
-  }
-  return parseDeclarationText(text, file);
-}
-
-function unreadable(file: string, code: string, message: string): ParsedDeclaration {
-  return {
-    file,
-    position: () => ({ line: 1, column: 1 }),
-    problems: [{ severity: "error", code, message, path: "", line: 1, column: 1 }],
-  };
 }
 
 function isUnder(key: string, folder: string): boolean {

@@ -47,24 +47,33 @@ export async function readDeclarationFile(path: string): Promise<ParsedDeclarati
   try {
     bytes = readAtMost(path, MAX_DECLARATION_BYTES);
   } catch (error) {
-    const reason =
-      error instanceof RangeError ? undefined : ((error as NodeJS.ErrnoException).code ?? "unreadable");
-    return reason === undefined
-      ? fileProblem(
-          path,
-          "file-too-large",
-          "the file is larger than 1 MiB; declarations are limited to 1 MiB",
-        )
-      : fileProblem(path, "file-unreadable", `the file cannot be read (${reason})`);
+    if (error instanceof RangeError) return fileTooLarge(path);
+    const reason = (error as NodeJS.ErrnoException).code ?? "unreadable";
+    return fileProblem(path, "file-unreadable", `the file cannot be read (${reason})`);
   }
+  return parseDeclarationBytes(bytes, path);
+}
+
+/** Parses a declaration's bytes (a file, a git blob): UTF-8 text only, at most 1 MiB. */
+export function parseDeclarationBytes(bytes: Buffer, file: string): ParsedDeclaration {
+  if (bytes.length > MAX_DECLARATION_BYTES) return fileTooLarge(file);
   let text: string;
   try {
     if (bytes.includes(0)) throw new Error("NUL byte");
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    return fileProblem(path, "not-text", "the file is not UTF-8 text; a declaration is YAML or JSON");
+    return fileProblem(file, "not-text", "the file is not UTF-8 text; a declaration is YAML or JSON");
   }
-  return parseDeclarationText(text, path);
+  return parseDeclarationText(text, file);
+}
+
+/** The problem of a file refused unread for its size. */
+export function fileTooLarge(file: string): ParsedDeclaration {
+  return fileProblem(
+    file,
+    "file-too-large",
+    "the file is larger than 1 MiB; declarations are limited to 1 MiB",
+  );
 }
 
 /** Parses YAML (JSON is YAML too) keeping source positions for every problem. */
