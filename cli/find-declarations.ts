@@ -1,11 +1,7 @@
 import { stat } from "node:fs/promises";
 import { relative, sep } from "node:path";
 import { findDeclarationFilesIn, isOtherToolsFile } from "../provider/declaration/find.js";
-import {
-  type LoadedDeclaration,
-  type ParsedDeclaration,
-  readDeclarationFile,
-} from "../provider/declaration/load.js";
+import { type LoadedDeclaration, readDeclarationFile } from "../provider/declaration/load.js";
 import { validateParsed } from "../provider/declaration/validate.js";
 import { UsageError } from "./io.js";
 
@@ -48,12 +44,7 @@ export async function loadFoundDeclaration({
   explicit,
 }: DeclarationPath): Promise<LoadedDeclaration | undefined> {
   const parsed = await readDeclarationFile(path);
-  return !explicit && isOtherToolsParse(parsed) ? undefined : validateParsed(parsed);
-}
-
-/** A file that parsed cleanly into something that is plainly not a declaration (see isOtherToolsFile). */
-export function isOtherToolsParse(parsed: ParsedDeclaration): boolean {
-  return parsed.problems.length === 0 && isOtherToolsFile(parsed.value);
+  return !explicit && isOtherToolsFile(parsed) ? undefined : validateParsed(parsed);
 }
 
 /** A path as people read it in output: relative to `cwd` when under it, with forward slashes. */

@@ -47,7 +47,7 @@ export async function loadDeclarations(folder: string): Promise<FolderDeclaratio
   for (const file of files) {
     const parsed = await readDeclarationFile(file);
     // A grant from `mailserver authorize --out` or a CI workflow next to the declarations is not one.
-    if (parsed.problems.length === 0 && isOtherToolsFile(parsed.value)) continue;
+    if (isOtherToolsFile(parsed)) continue;
     const result = validateParsed(parsed);
     if (result.declaration && result.valid) {
       loaded.push({

@@ -1,17 +1,12 @@
 import { stat } from "node:fs/promises";
 import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { isOtherToolsFile } from "../../provider/declaration/find.js";
 import { fileTooLarge, loadDeclarationFile, parseDeclarationBytes } from "../../provider/declaration/load.js";
 import { validateParsed } from "../../provider/declaration/validate.js";
 import { type ReviewSource, reviewChanges } from "../../provider/review/diff.js";
 import { type ReviewFormat, renderReview } from "../../provider/review/render.js";
-import {
-  displayPath,
-  findDeclarationFiles,
-  isOtherToolsParse,
-  loadFoundDeclaration,
-  slashes,
-} from "../find-declarations.js";
+import { displayPath, findDeclarationFiles, loadFoundDeclaration, slashes } from "../find-declarations.js";
 import { revisionFiles, verifyRevision } from "../git-revision.js";
 import { type CliIO, formatOption, UsageError } from "../io.js";
 
@@ -101,7 +96,7 @@ async function gitSides(ref: string, paths: string[], cwd: string) {
     const parsed = file.bytes
       ? parseDeclarationBytes(file.bytes, `${ref}:${key}`)
       : fileTooLarge(`${ref}:${key}`);
-    if (!isOtherToolsParse(parsed))
+    if (!isOtherToolsFile(parsed))
       before.push({ label: `${ref}:${key}`, key, loaded: validateParsed(parsed) });
   }
   const after: ReviewSource[] = [];

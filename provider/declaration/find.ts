@@ -7,6 +7,7 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { DECLARATION_KEYS } from "./fields.js";
+import type { ParsedDeclaration } from "./load.js";
 
 export const DECLARATION_FILE = /\.(ya?ml|json)$/i;
 /** Files a folder scan meets that are plainly something else than a mail server declaration. */
@@ -48,7 +49,12 @@ const DECLARATION_FIELDS: readonly string[] = DECLARATION_KEYS.filter(
  * not `version: 1` with a `name`. A misspelt declaration still has one of them, so it is reported,
  * not skipped. Files named on the command line are never skipped.
  */
-export function isOtherToolsFile(value: unknown): boolean {
+export function isOtherToolsFile({
+  problems,
+  value,
+}: Pick<ParsedDeclaration, "problems" | "value">): boolean {
+  // A file that does not even parse is reported: it may be a declaration with a syntax error.
+  if (problems.length > 0) return false;
   if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
   const fields = value as Record<string, unknown>;
   if (DECLARATION_FIELDS.some((field) => field in fields)) return false;
