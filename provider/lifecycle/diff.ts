@@ -4,24 +4,17 @@
  * issuer, client, scopes or flow means someone must authorize again; from, replyTo and testEmail
  * need no new grant. Secret values are compared, never shown.
  */
+import { GRANT_BOUND_FIELDS } from "../declaration/fields.js";
 import { scopeList } from "../declaration/normalize.js";
 import { UNKNOWN } from "./check.js";
 import { splitInputs } from "./state.js";
 
-/** OAuth fields whose change invalidates the stored grant (dotted paths). */
-export const GRANT_FIELDS = [
-  "auth.method",
-  "auth.issuer",
-  "auth.authorizationEndpoint",
-  "auth.tokenEndpoint",
-  "auth.deviceAuthorizationEndpoint",
-  "auth.clientId",
-  "auth.scopes",
-  "auth.flow",
-  "auth.tenantId",
-  "server",
-  "preset",
-] as const;
+/**
+ * Inputs whose change invalidates the stored grant (dotted paths). Diffs compare raw inputs, not
+ * normalized settings as reviews do, so a preset (which supplies issuer and scopes), the method
+ * and the server count too.
+ */
+const GRANT_FIELDS = [...GRANT_BOUND_FIELDS, "auth.method", "server", "preset"] as const;
 
 export interface MailServerDiff {
   changes: boolean;

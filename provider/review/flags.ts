@@ -3,6 +3,7 @@
  * reviewer (or a policy) can see at once that someone must sign in again, that a connection got
  * weaker, or that mail now goes somewhere else.
  */
+import { GRANT_BOUND_FIELDS } from "../declaration/fields.js";
 import type { NormalizedCustomDeclaration, NormalizedDeclaration } from "../declaration/normalize.js";
 import type { ReviewedDeclaration, ReviewField } from "./view.js";
 import { sameValue } from "./view.js";
@@ -26,18 +27,6 @@ export interface RiskFlag {
   field: string;
   message: string;
 }
-
-/** OAuth settings bound into the grant: when one changes, someone must authorize again. */
-const GRANT_BOUND: ReviewField[] = [
-  "auth.issuer",
-  "auth.authorizationEndpoint",
-  "auth.tokenEndpoint",
-  "auth.deviceAuthorizationEndpoint",
-  "auth.clientId",
-  "auth.tenantId",
-  "auth.scopes",
-  "auth.flow",
-];
 
 const URL_FIELDS: ReviewField[] = [
   "auth.issuer",
@@ -108,7 +97,7 @@ export function riskFlags(
         "auth.method changes to oauth: someone must authorize the new grant",
       );
     } else {
-      const bound = GRANT_BOUND.filter(changed);
+      const bound = GRANT_BOUND_FIELDS.filter(changed);
       if (bound.length > 0) {
         flag(
           "grant-renewal",
