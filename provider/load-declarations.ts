@@ -8,7 +8,7 @@ import { dirname, resolve } from "node:path";
 import { findDeclarationFilesIn, isOtherToolsFile } from "./declaration/find.js";
 import type { MailServerDeclaration } from "./declaration/generated/declaration.js";
 import { readDeclarationFile } from "./declaration/load.js";
-import type { Problem } from "./declaration/problem.js";
+import { describeErrors, type Problem } from "./declaration/problem.js";
 import { validateParsed } from "./declaration/validate.js";
 import { MailServerError } from "./errors.js";
 
@@ -58,9 +58,7 @@ export async function loadDeclarations(folder: string): Promise<FolderDeclaratio
       });
       continue;
     }
-    for (const problem of result.problems.filter((p) => p.severity === "error")) {
-      errors.push(`${file}:${problem.line}:${problem.column} ${problem.message} (${problem.code})`);
-    }
+    errors.push(...describeErrors(file, result.problems));
   }
   const byName = new Map<string, string>();
   for (const { file, declaration } of loaded) {

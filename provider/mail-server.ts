@@ -141,12 +141,12 @@ export class MailServer extends pulumi.dynamic.Resource {
    */
   static async fromFile(path: string, opts?: MailServerOptions): Promise<MailServer> {
     const { loadDeclarationFile } = await import("./declaration/load.js");
+    const { describeErrors } = await import("./declaration/problem.js");
     const loaded = await loadDeclarationFile(path);
     if (!loaded.declaration) {
-      const first = loaded.problems.find((problem) => problem.severity === "error");
       throw new MailServerError(
         "declaration-invalid",
-        `${path} is not a valid declaration${first ? `: ${first.line}:${first.column} ${first.message}` : ""}`,
+        `${path} is not a valid declaration:\n  ${describeErrors(path, loaded.problems).join("\n  ")}`,
       );
     }
     return MailServer.fromDeclaration(loaded.declaration, dirname(resolve(path)), opts);

@@ -36,3 +36,20 @@ export function toPointer(segments: ReadonlyArray<string | number>): string {
 export function hasErrors(problems: readonly Problem[]): boolean {
   return problems.some((problem) => problem.severity === "error");
 }
+
+/**
+ * A problem as one line for people: `file:line:column message (code)`, or, for a declaration given
+ * as a value (no source positions), `field: message (code)`.
+ */
+export function describeProblem(file: string, problem: Problem): string {
+  return problem.line > 0
+    ? `${file}:${problem.line}:${problem.column} ${problem.message} (${problem.code})`
+    : `${fieldName(problem.path)}: ${problem.message} (${problem.code})`;
+}
+
+/** The errors among the problems, each as a line (see describeProblem). */
+export function describeErrors(file: string, problems: readonly Problem[]): string[] {
+  return problems
+    .filter((problem) => problem.severity === "error")
+    .map((problem) => describeProblem(file, problem));
+}

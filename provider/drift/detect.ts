@@ -4,6 +4,7 @@
  */
 import type { LoadedDeclaration } from "../declaration/load.js";
 import { type NormalizedDeclaration, normalizeDeclaration } from "../declaration/normalize.js";
+import { describeErrors } from "../declaration/problem.js";
 import { secretFilePath } from "../declaration/secrets.js";
 import { MailServerError } from "../errors.js";
 import { compare, DEFAULT_CERT_WARN_DAYS, type Finding } from "./compare.js";
@@ -121,7 +122,7 @@ async function checkOne(
   const { loaded } = target;
   // validateParsed sets `declaration` only when the file has no error.
   if (!loaded.declaration) {
-    const errors = loaded.problems.filter((problem) => problem.severity === "error");
+    const errors = describeErrors(target.file, loaded.problems);
     return {
       file: target.file,
       name: target.file,
@@ -130,12 +131,9 @@ async function checkOne(
       notes: [],
       error: {
         code: "declaration-invalid",
-        message: `the declaration has errors: ${errors
-          .slice(0, 3)
-          .map((problem) => `${problem.line}:${problem.column} ${problem.message}`)
-          .join(
-            "; ",
-          )}${errors.length > 3 ? ` (and ${errors.length - 3} more)` : ""}; run mailserver validate ${target.file}`,
+        message: `the declaration has errors: ${errors.slice(0, 3).join("; ")}${
+          errors.length > 3 ? ` (and ${errors.length - 3} more)` : ""
+        }; run mailserver validate ${target.file}`,
       },
     };
   }

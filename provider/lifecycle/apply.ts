@@ -9,6 +9,7 @@ import {
   type NormalizedOAuthAuth,
   normalizeDeclaration,
 } from "../declaration/normalize.js";
+import { describeErrors } from "../declaration/problem.js";
 import { type SecretResolver, secretResolver } from "../declaration/secrets.js";
 import { validateDeclarationValue } from "../declaration/validate.js";
 import { MailServerError } from "../errors.js";
@@ -48,10 +49,10 @@ export async function applyMailServer(
   const { declaration: value, baseDir, secretValues } = splitInputs(inputs);
   const loaded = validateDeclarationValue(value);
   if (!loaded.declaration) {
-    const errors = loaded.problems.filter((problem) => problem.severity === "error");
+    const name = String(value.name ?? "declaration");
     throw new MailServerError(
       "declaration-invalid",
-      `${String(value.name ?? "declaration")}: ${errors.map((problem) => `${problem.path || "/"} ${problem.message}`).join("; ")}`,
+      `${name}: ${describeErrors(name, loaded.problems).join("; ")}`,
     );
   }
   const normalized = normalizeDeclaration(loaded.declaration);
