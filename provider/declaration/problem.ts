@@ -39,12 +39,12 @@ export function hasErrors(problems: readonly Problem[]): boolean {
 
 /**
  * A problem as one line for people: `file:line:column message (code)`, or, for a declaration given
- * as a value (no source positions), `field: message (code)`.
+ * as a value (no source positions), `field: message (code)` (the message alone at the top level).
  */
 export function describeProblem(file: string, problem: Problem): string {
   return problem.line > 0
     ? `${file}:${problem.line}:${problem.column} ${problem.message} (${problem.code})`
-    : `${fieldName(problem.path)}: ${problem.message} (${problem.code})`;
+    : `${problem.path === "" ? "" : `${fieldName(problem.path)}: `}${problem.message} (${problem.code})`;
 }
 
 /** The errors among the problems, each as a line (see describeProblem). */
