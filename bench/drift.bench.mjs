@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import { sandboxDeclaredAuth, writeSandboxGrant } from "../dist/sandbox/grant.js";
-import { introspectAccessToken, startSandboxOP } from "../dist/sandbox/op.js";
+import { accessTokenVerifier, startSandboxOP } from "../dist/sandbox/op.js";
 import { startSandboxSmtp } from "../dist/sandbox/smtp.js";
 import { median, ms, QUICK, ratio, report, runCommand } from "./lib/stats.mjs";
 
@@ -23,10 +23,7 @@ const CONCURRENCY = 16;
 
 const op = await startSandboxOP();
 const smtp = await startSandboxSmtp({
-  verifyAccessToken: async (token) => {
-    const owner = await introspectAccessToken(op, token);
-    return owner.active && owner.email ? { username: owner.email } : null;
-  },
+  verifyAccessToken: accessTokenVerifier(op),
 });
 const env = { SANDBOX_SMTP_PASSWORD: smtp.account.password };
 

@@ -14,17 +14,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const runs = QUICK ? 10 : 200;
 const createRuns = QUICK ? 3 : 30;
 
-const { startSandboxOP, introspectAccessToken } = await import("../dist/sandbox/op.js");
+const { startSandboxOP, accessTokenVerifier } = await import("../dist/sandbox/op.js");
 const { startSandboxSmtp } = await import("../dist/sandbox/smtp.js");
 const { sandboxDeclaredAuth, writeSandboxGrant } = await import("../dist/sandbox/grant.js");
 const { MailServer } = await import("../dist/provider/index.js");
 
 const op = await startSandboxOP({ deviceFlowInterval: 1 });
 const smtp = await startSandboxSmtp({
-  verifyAccessToken: async (token) => {
-    const owner = await introspectAccessToken(op, token);
-    return owner.active && owner.email ? { username: owner.email } : null;
-  },
+  verifyAccessToken: accessTokenVerifier(op),
 });
 const folder = mkdtempSync(join(tmpdir(), "mailserver-bench-provider-"));
 writeFileSync(join(folder, "ca.pem"), smtp.caPem);

@@ -270,6 +270,21 @@ function muteProviderNotices(): () => void {
 }
 
 /**
+ * The sandbox SMTP server's `verifyAccessToken` for this OP: the account an access token was issued
+ * to (by introspection), or null for a token the OP did not issue or has revoked.
+ * @example
+ * const smtp = await startSandboxSmtp({ verifyAccessToken: accessTokenVerifier(op) });
+ */
+export function accessTokenVerifier(
+  op: Pick<SandboxOP, "introspectionEndpoint" | "introspectionClient">,
+): (token: string) => Promise<{ username: string } | null> {
+  return async (token) => {
+    const owner = await introspectAccessToken(op, token);
+    return owner.active && owner.email ? { username: owner.email } : null;
+  };
+}
+
+/**
  * Asks the OP whether an access token is active and whose it is (RFC 7662), as the sandbox SMTP
  * server does for AUTH XOAUTH2. Returns the subject and, for the sandbox's accounts, the email.
  * @see RFC 7662 section 2

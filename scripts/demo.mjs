@@ -22,7 +22,7 @@ if (!existsSync(join(root, "dist/provider/index.js")) || !existsSync(join(root, 
   if (spawnSync("npm", ["run", "build"], { cwd: root, stdio: "inherit" }).status !== 0) process.exit(1);
 }
 
-const { startSandboxOP, introspectAccessToken } = await import("../dist/sandbox/op.js");
+const { startSandboxOP, accessTokenVerifier } = await import("../dist/sandbox/op.js");
 const { startSandboxSmtp } = await import("../dist/sandbox/smtp.js");
 const { declarationYaml, sandboxDeclaration } = await import("../dist/sandbox/declarations.js");
 const { publicOutputs } = await import("../dist/provider/lifecycle/state.js");
@@ -39,10 +39,7 @@ try {
   });
   cleanups.unshift(() => op.stop());
   const smtp = await startSandboxSmtp({
-    verifyAccessToken: async (token) => {
-      const owner = await introspectAccessToken(op, token);
-      return owner.active && owner.email ? { username: owner.email } : null;
-    },
+    verifyAccessToken: accessTokenVerifier(op),
   });
   cleanups.unshift(() => smtp.stop());
   console.log(

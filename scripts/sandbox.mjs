@@ -14,7 +14,7 @@ const { values } = parseArgs({
     "auto-approve": { type: "boolean", default: false },
   },
 });
-const { startSandboxOP, introspectAccessToken } = await import("../dist/sandbox/op.js");
+const { startSandboxOP, accessTokenVerifier } = await import("../dist/sandbox/op.js");
 const { startSandboxSmtp } = await import("../dist/sandbox/smtp.js");
 const { declarationYaml, sandboxDeclaration } = await import("../dist/sandbox/declarations.js");
 
@@ -23,10 +23,7 @@ const op = await startSandboxOP({
   ...(values["auto-approve"] && { autoApproveDevice: { afterMs: 3000 } }),
 });
 const smtp = await startSandboxSmtp({
-  verifyAccessToken: async (token) => {
-    const owner = await introspectAccessToken(op, token);
-    return owner.active && owner.email ? { username: owner.email } : null;
-  },
+  verifyAccessToken: accessTokenVerifier(op),
 });
 
 const dir = resolve(values.dir);

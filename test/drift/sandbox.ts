@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import type { MailServerDeclaration } from "../../provider/declaration/generated/declaration.js";
 import { sandboxDeclaredAuth, writeSandboxGrant } from "../../sandbox/grant.js";
-import { introspectAccessToken, type SandboxOP, startSandboxOP } from "../../sandbox/op.js";
+import { accessTokenVerifier, type SandboxOP, startSandboxOP } from "../../sandbox/op.js";
 import type { SandboxSmtpOptions } from "../../sandbox/smtp.js";
 import { type DeclarationOverrides, type SmtpFixture, startSmtpFixture } from "../helpers/smtp-sandbox.js";
 
@@ -34,10 +34,7 @@ export async function startDriftSandbox(options: { smtp?: SandboxSmtpOptions } =
   const op = await startSandboxOP();
   const fixture = await startSmtpFixture({
     ...options.smtp,
-    verifyAccessToken: async (token) => {
-      const owner = await introspectAccessToken(op, token);
-      return owner.active && owner.email ? { username: owner.email } : null;
-    },
+    verifyAccessToken: accessTokenVerifier(op),
   });
   const dir = fixture.dir;
   return {

@@ -13,7 +13,7 @@ import { normalizeDeclaration } from "../../provider/declaration/normalize.js";
 import { SECRET_OUTPUT_KEYS } from "../../provider/lifecycle/state.js";
 import { refreshGrant } from "../../provider/oauth/tokens.js";
 import { sandboxDeclaredAuth } from "../../sandbox/grant.js";
-import { introspectAccessToken, type SandboxOP, startSandboxOP } from "../../sandbox/op.js";
+import { accessTokenVerifier, type SandboxOP, startSandboxOP } from "../../sandbox/op.js";
 import { type SandboxSmtp, startSandboxSmtp } from "../../sandbox/smtp.js";
 import { type CapturedResource, captureMailServer } from "../helpers/engine-capture.js";
 import { type EngineServer, startEngineServer } from "../helpers/engine-server.js";
@@ -61,10 +61,7 @@ function revokedCheck(state: Record<string, unknown>, declaration: Record<string
 beforeAll(async () => {
   op = await startSandboxOP({ deviceFlowInterval: 1 });
   smtp = await startSandboxSmtp({
-    verifyAccessToken: async (token) => {
-      const result = await introspectAccessToken(op, token);
-      return result.active && result.email ? { username: result.email } : null;
-    },
+    verifyAccessToken: accessTokenVerifier(op),
   });
   folder = mkdtempSync(join(tmpdir(), "mailserver-engine-oauth-"));
   writeFileSync(join(folder, "ca.pem"), smtp.caPem);

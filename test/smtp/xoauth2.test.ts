@@ -11,7 +11,7 @@ import { MailServerError } from "../../provider/errors.js";
 import { revokeGrant } from "../../provider/oauth/index.js";
 import { verifySmtp } from "../../provider/smtp/verify.js";
 import { sandboxDeclaredAuth, writeSandboxGrant } from "../../sandbox/grant.js";
-import { introspectAccessToken, type SandboxOP, startSandboxOP } from "../../sandbox/op.js";
+import { accessTokenVerifier, type SandboxOP, startSandboxOP } from "../../sandbox/op.js";
 import { startSandboxSmtp } from "../../sandbox/smtp.js";
 import { runCli } from "../helpers/cli.js";
 import { sandboxAuth } from "../helpers/op-auth.js";
@@ -22,10 +22,7 @@ let fx: SmtpFixture;
 beforeAll(async () => {
   op = await startSandboxOP();
   fx = await startSmtpFixture({
-    verifyAccessToken: async (token) => {
-      const owner = await introspectAccessToken(op, token);
-      return owner.active && owner.email ? { username: owner.email } : null;
-    },
+    verifyAccessToken: accessTokenVerifier(op),
   });
 });
 afterAll(async () => {
