@@ -111,7 +111,7 @@ export async function applyMailServer(
         ...(oauth.clientSecret !== undefined && { clientSecret: oauth.clientSecret }),
       }),
     };
-    state.transport = transportOf(normalized, state, absoluteBase);
+    state.transport = await transportOf(normalized, state, absoluteBase);
     if (normalized.testEmail?.required) {
       const sent = await sendTestEmailOrThrow(options.steps, normalized, credentials, absoluteBase, {
         ...(state.fromAddress !== undefined && { fromAddress: state.fromAddress }),

@@ -1,9 +1,7 @@
 /** The nodemailer options for a declaration: those of our own session, and those handed to applications. */
 import { isIP } from "node:net";
-import { rootCertificates } from "node:tls";
 import type { SMTPConnectionOptions } from "nodemailer/lib/smtp-connection";
 import type { NormalizedCustomDeclaration } from "../declaration/normalize.js";
-import type { SmtpCredentials } from "./session.js";
 import { trustingSecureContext } from "./trust-anchors.js";
 
 /**
@@ -33,29 +31,26 @@ export function smtpConnectionOptions(
 }
 
 /**
- * Options for `nodemailer.createTransport` that applications use to send through this setting:
- * the same TLS rules as the session, with AUTH PLAIN/LOGIN or XOAUTH2 with the access token.
+ * Options for `nodemailer.createTransport` that applications use to send through this setting,
+ * without `auth` (the caller adds it): the session's TLS rules (certificate checks on, TLS 1.2 at
+ * least, the server name), as plain data that can be stored in Pulumi state and handed over.
+ * With smtp.tls.ca the options trust that CA only: Node's `ca` replaces the default CAs, and the
+ * whole system store (some 140 certificates, 220 KB) would swell every resource's state; the
+ * declared CA is the one that signs a private server's certificate.
  */
 export function smtpTransportOptions(
   decl: NormalizedCustomDeclaration,
-  credentials: SmtpCredentials,
   extraCaPem?: string,
-): SMTPConnectionOptions & { auth: Record<string, string> } {
-  const auth: Record<string, string> =
-    credentials.method === "basic"
-      ? { user: credentials.username, pass: credentials.password }
-      : { type: "OAuth2", user: credentials.username, accessToken: credentials.accessToken };
+): SMTPConnectionOptions {
   const servername = serverName(decl);
-  // Plain data (no TLS context object), so that it can be stored and handed to applications.
   return {
     ...plainOptions(decl),
     tls: {
       rejectUnauthorized: true,
       minVersion: "TLSv1.2",
       ...(servername && { servername }),
-      ...(extraCaPem && { ca: [...rootCertificates, extraCaPem] }),
+      ...(extraCaPem && { ca: extraCaPem }),
     },
-    auth,
   };
 }
 

@@ -16,7 +16,10 @@ describe("smtpTransportOptions", () => {
   for (const protocol of ["tls", "starttls"] as const) {
     it(`gives options an application can hand to nodemailer.createTransport (${protocol})`, async () => {
       const caPem = await readFile(join(fx.dir, "ca.pem"), "utf8");
-      const options = smtpTransportOptions(fx.normalized({ protocol }), fx.credentials, caPem);
+      const options = {
+        ...smtpTransportOptions(fx.normalized({ protocol }), caPem),
+        auth: { user: fx.credentials.username, pass: fx.credentials.password },
+      };
       expect(options).toMatchObject({
         host: "127.0.0.1",
         secure: protocol === "tls",
@@ -38,13 +41,12 @@ describe("smtpTransportOptions", () => {
     });
   }
 
-  it("carries an OAuth access token for nodemailer's XOAUTH2", () => {
-    const options = smtpTransportOptions(fx.normalized(), {
-      method: "oauth",
-      username: "ops@sandbox.test",
-      accessToken: "access-token",
+  it("trusts the declared CA, and the system's CAs only without one", async () => {
+    const caPem = await readFile(join(fx.dir, "ca.pem"), "utf8");
+    expect(smtpTransportOptions(fx.normalized()).tls).not.toHaveProperty("ca");
+    expect(smtpTransportOptions(fx.normalized(), caPem).tls).toMatchObject({
+      ca: caPem,
+      rejectUnauthorized: true,
     });
-    expect(options.auth).toEqual({ type: "OAuth2", user: "ops@sandbox.test", accessToken: "access-token" });
-    expect(options.tls).not.toHaveProperty("ca");
   });
 });
