@@ -3,7 +3,7 @@
  * be printed, stored in Pulumi state and compared. Operational failures are facts here, not
  * exceptions: a dead server is an answer to "what does the live setting look like?".
  */
-import type { TlsFacts } from "../smtp/session.js";
+import type { TlsFacts } from "../smtp/session-facts.js";
 
 /** A failure as observed: the step's stable error code (provider/errors.ts) and its message. */
 export interface ObservedError {

@@ -9,9 +9,6 @@ import { type Connection, offeredMechanisms, type TlsFacts, tlsFacts } from "./s
 import { readExtraTrustAnchors } from "./trust-anchors.js";
 import { authenticateXOAuth2, XOAUTH2_HANDLER } from "./xoauth2.js";
 
-// provider/drift/facts.ts imports TlsFacts from here.
-export type { TlsFacts } from "./session-facts.js";
-
 /** What the SMTP login uses: a password (AUTH PLAIN/LOGIN) or an OAuth access token (AUTH XOAUTH2). */
 export type SmtpCredentials =
   | { method: "basic"; username: string; password: string }
