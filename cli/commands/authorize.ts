@@ -1,8 +1,7 @@
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import type { NormalizedOAuthAuth } from "../../provider/declaration/normalize.js";
 import type { AuthorizationPrompt } from "../../provider/oauth/authorize.js";
-import { type CliIO, formatOption, UsageError, writeJson } from "../io.js";
+import { type CliIO, formatOption, parseCommandArgs, UsageError, writeJson } from "../io.js";
 
 export const usage = `Usage: mailserver authorize DECLARATION [--flow device|loopback] [--no-browser] [--out FILE]
                           [--timeout SECONDS] [--format text|json]
@@ -24,17 +23,12 @@ timeout, invalid ID token), 2 usage error.
 `;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      flow: { type: "string" },
-      "no-browser": { type: "boolean", default: false },
-      out: { type: "string" },
-      timeout: { type: "string" },
-      format: { type: "string", default: "text" },
-    },
+  const { values, positionals } = parseCommandArgs(args, {
+    flow: { type: "string" },
+    "no-browser": { type: "boolean", default: false },
+    out: { type: "string" },
+    timeout: { type: "string" },
+    format: { type: "string", default: "text" },
   });
   const format = formatOption(values.format, ["text", "json"]);
   if (values.flow !== undefined && values.flow !== "device" && values.flow !== "loopback") {

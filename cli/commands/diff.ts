@@ -1,6 +1,5 @@
 import { stat } from "node:fs/promises";
 import { relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { isOtherToolsFile } from "../../provider/declaration/find.js";
 import { fileTooLarge, loadDeclarationFile, parseDeclarationBytes } from "../../provider/declaration/load.js";
 import { validateParsed } from "../../provider/declaration/validate.js";
@@ -8,7 +7,7 @@ import { type ReviewSource, reviewChanges } from "../../provider/review/diff.js"
 import { type ReviewFormat, renderReview } from "../../provider/review/render.js";
 import { displayPath, findDeclarationFiles, loadFoundDeclaration, slashes } from "../find-declarations.js";
 import { revisionFiles, verifyRevision } from "../git-revision.js";
-import { type CliIO, formatOption, UsageError } from "../io.js";
+import { type CliIO, formatOption, parseCommandArgs, UsageError } from "../io.js";
 
 export const usage = `Usage: mailserver diff OLD NEW [--format markdown|json|text]
        mailserver diff --base GIT_REF [PATH...] [--format markdown|json|text]
@@ -32,11 +31,9 @@ Exit codes: 0 reviewed (with or without changes), 1 a declaration is invalid or 
 const FORMATS = ["markdown", "json", "text"] as const;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: { format: { type: "string", default: "text" }, base: { type: "string" } },
+  const { values, positionals } = parseCommandArgs(args, {
+    format: { type: "string", default: "text" },
+    base: { type: "string" },
   });
   const format: ReviewFormat = formatOption(values.format, FORMATS);
 

@@ -1,6 +1,5 @@
-import { parseArgs } from "node:util";
 import type { IssuerMetadata } from "../../provider/oauth/discover.js";
-import { type CliIO, formatOption, UsageError, writeJson } from "../io.js";
+import { type CliIO, formatOption, parseCommandArgs, UsageError, writeJson } from "../io.js";
 
 export const usage = `Usage: mailserver discover ISSUER_URL [--format text|json]
 
@@ -31,12 +30,7 @@ const LABELS: Record<keyof IssuerMetadata, string> = {
 };
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: { format: { type: "string", default: "text" } },
-  });
+  const { values, positionals } = parseCommandArgs(args, { format: { type: "string", default: "text" } });
   const format = formatOption(values.format, ["text", "json"]);
   if (positionals.length !== 1) throw new UsageError("discover needs exactly one ISSUER_URL");
   const issuerUrl = positionals[0] as string;

@@ -1,12 +1,11 @@
 import { dirname, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { DEFAULT_CERT_WARN_DAYS } from "../../provider/drift/compare.js";
 import { DEFAULT_CONCURRENCY, type DriftTarget, detectDrift } from "../../provider/drift/detect.js";
 import { DEFAULT_OBSERVE_TIMEOUT_MS } from "../../provider/drift/observe.js";
 import { type RecordedState, readRecordedState } from "../../provider/drift/recorded-state.js";
 import { isMailServerError } from "../../provider/errors.js";
 import { displayPath, findDeclarationFiles, loadFoundDeclaration } from "../find-declarations.js";
-import { type CliIO, formatOption, UsageError, writeJson } from "../io.js";
+import { type CliIO, formatOption, parseCommandArgs, UsageError, writeJson } from "../io.js";
 import { driftAsGithub, driftAsJson, driftAsText, driftNotesAsText } from "../render/drift.js";
 
 export const usage = `Usage: mailserver drift [PATH...] [--state FILE] [--concurrency N] [--format text|json|github]
@@ -36,17 +35,12 @@ flag, path not found, invalid declaration, unresolvable secret, unreadable or fo
 const FORMATS = ["text", "json", "github"] as const;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      state: { type: "string" },
-      concurrency: { type: "string", default: String(DEFAULT_CONCURRENCY) },
-      format: { type: "string", default: "text" },
-      "cert-warn-days": { type: "string", default: String(DEFAULT_CERT_WARN_DAYS) },
-      timeout: { type: "string", default: String(DEFAULT_OBSERVE_TIMEOUT_MS / 1000) },
-    },
+  const { values, positionals } = parseCommandArgs(args, {
+    state: { type: "string" },
+    concurrency: { type: "string", default: String(DEFAULT_CONCURRENCY) },
+    format: { type: "string", default: "text" },
+    "cert-warn-days": { type: "string", default: String(DEFAULT_CERT_WARN_DAYS) },
+    timeout: { type: "string", default: String(DEFAULT_OBSERVE_TIMEOUT_MS / 1000) },
   });
   const format = formatOption(values.format, FORMATS);
   const concurrency = integer("--concurrency", values.concurrency, 1, 1024);

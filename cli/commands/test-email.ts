@@ -1,6 +1,5 @@
-import { parseArgs } from "node:util";
 import { sendTestEmail, type TestEmailReport } from "../../provider/smtp/test-email.js";
-import { type CliIO, colorizer, formatOption, UsageError, writeJson } from "../io.js";
+import { type CliIO, colorizer, formatOption, parseCommandArgs, UsageError, writeJson } from "../io.js";
 import { loadSmtpSetting, writeReportError } from "../smtp-setting.js";
 
 export const usage = `Usage: mailserver test-email DECLARATION [--to ADDRESS...] [--format text|json]
@@ -21,11 +20,9 @@ Exit codes: 0 the server accepted the message for every recipient, 1 it did not,
 const ADDRESS = /^[^\s@<>]+@[^\s@<>]+$/;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: { to: { type: "string", multiple: true }, format: { type: "string", default: "text" } },
+  const { values, positionals } = parseCommandArgs(args, {
+    to: { type: "string", multiple: true },
+    format: { type: "string", default: "text" },
   });
   const format = formatOption(values.format, ["text", "json"]);
   if (positionals.length > 1) throw new UsageError("test-email takes one DECLARATION");

@@ -1,7 +1,6 @@
-import { parseArgs } from "node:util";
 import { hasErrors } from "../../provider/declaration/problem.js";
 import { findDeclarationFiles, loadFoundDeclaration } from "../find-declarations.js";
-import { type CliIO, formatOption, UsageError, writeJson } from "../io.js";
+import { type CliIO, formatOption, parseCommandArgs, UsageError, writeJson } from "../io.js";
 import { type FileReport, problemsAsGithub, problemsAsJson, problemsAsText } from "../render/problems.js";
 
 export const usage = `Usage: mailserver validate [PATH...] [--format text|json|github] [--strict]
@@ -19,11 +18,9 @@ Exit codes: 0 all valid, 1 a declaration has errors, 2 usage error (unknown flag
 const FORMATS = ["text", "json", "github"] as const;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: { format: { type: "string", default: "text" }, strict: { type: "boolean", default: false } },
+  const { values, positionals } = parseCommandArgs(args, {
+    format: { type: "string", default: "text" },
+    strict: { type: "boolean", default: false },
   });
   const format = formatOption(values.format, FORMATS);
   const paths = await findDeclarationFiles(positionals.length > 0 ? positionals : ["."]);

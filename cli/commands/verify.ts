@@ -1,6 +1,5 @@
-import { parseArgs } from "node:util";
 import type { VerifyReport } from "../../provider/smtp/verify.js";
-import { type CliIO, colorizer, formatOption, UsageError, writeJson } from "../io.js";
+import { type CliIO, colorizer, formatOption, parseCommandArgs, UsageError, writeJson } from "../io.js";
 import { loadSmtpSetting, writeReportError } from "../smtp-setting.js";
 
 export const usage = `Usage: mailserver verify DECLARATION [--format text|json]
@@ -18,12 +17,7 @@ Exit codes: 0 the login works, 1 it does not (the error code says why), 2 usage 
 `;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: { format: { type: "string", default: "text" } },
-  });
+  const { values, positionals } = parseCommandArgs(args, { format: { type: "string", default: "text" } });
   const format = formatOption(values.format, ["text", "json"]);
   if (positionals.length > 1) throw new UsageError("verify takes one DECLARATION");
   // Start loading the SMTP client while the declaration is read and validated.
