@@ -1,4 +1,3 @@
-import { type ParseArgsConfig, parseArgs } from "node:util";
 /** Where a command reads and writes: the real process by default, swapped in tests. */
 export interface CliIO {
   stdout: { write(text: string): unknown; isTTY?: boolean };
@@ -38,15 +37,4 @@ export function formatOption<const F extends readonly string[]>(
   if (value !== undefined && formats.includes(value)) return value as F[number];
   const choices = formats.length === 2 ? `${formats[0]} or ${formats[1]}` : `one of ${formats.join(", ")}`;
   throw new UsageError(`--format must be ${choices}`);
-}
-
-/**
- * Parses a command's arguments by the CLI's one policy: unknown flags are usage errors (exit 2),
- * positionals are allowed (the command checks how many it takes).
- */
-export function parseCommandArgs<const O extends NonNullable<ParseArgsConfig["options"]>>(
-  args: string[],
-  options: O,
-): ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>> {
-  return parseArgs({ args, options, allowPositionals: true, strict: true });
 }

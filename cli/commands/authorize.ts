@@ -1,7 +1,8 @@
 import { resolve } from "node:path";
 import type { NormalizedOAuthAuth } from "../../provider/declaration/normalize.js";
 import type { AuthorizationPrompt } from "../../provider/oauth/authorize.js";
-import { type CliIO, formatOption, parseCommandArgs, UsageError, writeJson } from "../io.js";
+import { type CliIO, formatOption, UsageError, writeJson } from "../io.js";
+import { parseCommandArgs } from "../parse-args.js";
 
 export const usage = `Usage: mailserver authorize DECLARATION [--flow device|loopback] [--no-browser] [--out FILE]
                           [--timeout SECONDS] [--format text|json]

@@ -7,7 +7,8 @@ import { type ReviewSource, reviewChanges } from "../../provider/review/diff.js"
 import { type ReviewFormat, renderReview } from "../../provider/review/render.js";
 import { displayPath, findDeclarationFiles, loadFoundDeclaration, slashes } from "../find-declarations.js";
 import { revisionFiles, verifyRevision } from "../git-revision.js";
-import { type CliIO, formatOption, parseCommandArgs, UsageError } from "../io.js";
+import { type CliIO, formatOption, UsageError } from "../io.js";
+import { parseCommandArgs } from "../parse-args.js";
 
 export const usage = `Usage: mailserver diff OLD NEW [--format markdown|json|text]
        mailserver diff --base GIT_REF [PATH...] [--format markdown|json|text]

@@ -1,5 +1,6 @@
 import type { IssuerMetadata } from "../../provider/oauth/discover.js";
-import { type CliIO, formatOption, parseCommandArgs, UsageError, writeJson } from "../io.js";
+import { type CliIO, formatOption, UsageError, writeJson } from "../io.js";
+import { parseCommandArgs } from "../parse-args.js";
 
 export const usage = `Usage: mailserver discover ISSUER_URL [--format text|json]
 

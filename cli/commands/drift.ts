@@ -5,7 +5,8 @@ import { DEFAULT_OBSERVE_TIMEOUT_MS } from "../../provider/drift/observe.js";
 import { type RecordedState, readRecordedState } from "../../provider/drift/recorded-state.js";
 import { isMailServerError } from "../../provider/errors.js";
 import { displayPath, findDeclarationFiles, loadFoundDeclaration } from "../find-declarations.js";
-import { type CliIO, formatOption, parseCommandArgs, UsageError, writeJson } from "../io.js";
+import { type CliIO, formatOption, UsageError, writeJson } from "../io.js";
+import { parseCommandArgs } from "../parse-args.js";
 import { driftAsGithub, driftAsJson, driftAsText, driftNotesAsText } from "../render/drift.js";
 
 export const usage = `Usage: mailserver drift [PATH...] [--state FILE] [--concurrency N] [--format text|json|github]

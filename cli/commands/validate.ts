@@ -1,6 +1,7 @@
 import { hasErrors } from "../../provider/declaration/problem.js";
 import { findDeclarationFiles, loadFoundDeclaration } from "../find-declarations.js";
-import { type CliIO, formatOption, parseCommandArgs, UsageError, writeJson } from "../io.js";
+import { type CliIO, formatOption, UsageError, writeJson } from "../io.js";
+import { parseCommandArgs } from "../parse-args.js";
 import { type FileReport, problemsAsGithub, problemsAsJson, problemsAsText } from "../render/problems.js";
 
 export const usage = `Usage: mailserver validate [PATH...] [--format text|json|github] [--strict]

@@ -1,5 +1,6 @@
 import type { VerifyReport } from "../../provider/smtp/verify.js";
-import { type CliIO, colorizer, formatOption, parseCommandArgs, UsageError, writeJson } from "../io.js";
+import { type CliIO, colorizer, formatOption, UsageError, writeJson } from "../io.js";
+import { parseCommandArgs } from "../parse-args.js";
 import { loadSmtpSetting, writeReportError } from "../smtp-setting.js";
 
 export const usage = `Usage: mailserver verify DECLARATION [--format text|json]
