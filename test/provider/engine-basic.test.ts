@@ -8,10 +8,10 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SECRET_OUTPUT_KEYS } from "../../provider/lifecycle/state.js";
+import { type EngineServer, startEngineServer } from "../../sandbox/engine-server.js";
+import { type ProviderHost, startProviderHost, TYPE_TOKEN, urnOf } from "../../sandbox/provider-host.js";
 import { type SandboxSmtp, startSandboxSmtp } from "../../sandbox/smtp.js";
 import { type CapturedResource, captureMailServer } from "../helpers/engine-capture.js";
-import { type EngineServer, startEngineServer } from "../helpers/engine-server.js";
-import { type ProviderHost, startProviderHost, TYPE_TOKEN, urnOf } from "../helpers/provider-host.js";
 
 const root = process.cwd();
 let smtp: SandboxSmtp;

@@ -12,12 +12,17 @@ import type { MailServerDeclaration } from "../../provider/declaration/generated
 import { normalizeDeclaration } from "../../provider/declaration/normalize.js";
 import { SECRET_OUTPUT_KEYS } from "../../provider/lifecycle/state.js";
 import { refreshGrant } from "../../provider/oauth/tokens.js";
+import { type EngineServer, startEngineServer } from "../../sandbox/engine-server.js";
 import { sandboxDeclaredAuth } from "../../sandbox/grant.js";
 import { accessTokenVerifier, type SandboxOP, startSandboxOP } from "../../sandbox/op.js";
+import {
+  ProviderCallError,
+  type ProviderHost,
+  startProviderHost,
+  urnOf,
+} from "../../sandbox/provider-host.js";
 import { type SandboxSmtp, startSandboxSmtp } from "../../sandbox/smtp.js";
 import { type CapturedResource, captureMailServer } from "../helpers/engine-capture.js";
-import { type EngineServer, startEngineServer } from "../helpers/engine-server.js";
-import { ProviderCallError, type ProviderHost, startProviderHost, urnOf } from "../helpers/provider-host.js";
 
 const root = process.cwd();
 const urn = urnOf("corp-mail");

@@ -8,9 +8,9 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type EngineServer, startEngineServer } from "../../sandbox/engine-server.js";
+import { ProviderCallError, startProviderHost, urnOf } from "../../sandbox/provider-host.js";
 import { captureMailServer } from "../helpers/engine-capture.js";
-import { type EngineServer, startEngineServer } from "../helpers/engine-server.js";
-import { ProviderCallError, startProviderHost, urnOf } from "../helpers/provider-host.js";
 
 const root = process.cwd();
 const SECRET = "s3cret-client-value-9f2";

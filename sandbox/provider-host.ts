@@ -2,7 +2,8 @@
  * Drives `@pulumi/pulumi`'s own dynamic provider host as the Pulumi engine does: start
  * `cmd/dynamic-provider` with the engine's address, read the gRPC port from the first line of its
  * stdout, keep reading its later output (what the engine passes through as the resource's
- * diagnostics), and call the ResourceProvider service over gRPC.
+ * diagnostics), and call the ResourceProvider service over gRPC. The Pulumi engine's stand-in for
+ * the tests, `npm run demo` and bench/provider.bench.mjs (one implementation, compiled to dist/sandbox).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
@@ -33,6 +34,8 @@ export interface StartProviderHostOptions {
   env?: NodeJS.ProcessEnv;
   /** Node options for the host, e.g. a preload. */
   execArgv?: string[];
+  /** Called with each piece of output after the port line, as it arrives (the demo shows it live). */
+  onOutput?: (text: string) => void;
 }
 
 export interface DiffReply {
@@ -73,10 +76,12 @@ export interface ProviderHost {
   close(): Promise<void>;
 }
 
+/** The URN the engine gives a MailServer named `name` in `project`'s `stack`. */
 export function urnOf(name: string, stack = "dev", project = "mailserver-test"): string {
   return `urn:pulumi:${stack}::${project}::${TYPE_TOKEN}::${name}`;
 }
 
+/** Starts the host in `cwd` against `engineAddress` and connects a ResourceProvider client to it. */
 export async function startProviderHost(options: StartProviderHostOptions): Promise<ProviderHost> {
   const child = spawn(process.execPath, [...(options.execArgv ?? []), HOST_ENTRY, options.engineAddress], {
     cwd: options.cwd,
@@ -86,7 +91,8 @@ export async function startProviderHost(options: StartProviderHostOptions): Prom
   let output = "";
   let stdoutBuffer = "";
   const waiters = new Set<() => void>();
-  const notify = () => {
+  const notify = (text: string) => {
+    if (text) options.onOutput?.(text);
     for (const waiter of waiters) waiter();
   };
   const port = await new Promise<number>((resolve, reject) => {
@@ -96,7 +102,7 @@ export async function startProviderHost(options: StartProviderHostOptions): Prom
     child.stdout.on("data", (chunk: string) => {
       if (portSeen) {
         output += chunk;
-        notify();
+        notify(chunk);
         return;
       }
       // As the engine does: the first line of stdout is the port; everything after it is output.
@@ -105,14 +111,16 @@ export async function startProviderHost(options: StartProviderHostOptions): Prom
       if (newline < 0) return;
       portSeen = true;
       const line = stdoutBuffer.slice(0, newline).trim();
-      output += stdoutBuffer.slice(newline + 1);
+      const rest = stdoutBuffer.slice(newline + 1);
+      output += rest;
+      notify(rest);
       const parsed = Number(line);
       if (Number.isInteger(parsed) && parsed > 0) resolve(parsed);
       else reject(new Error(`provider host printed ${JSON.stringify(line)} instead of a port`));
     });
     child.stderr.on("data", (chunk: string) => {
       output += chunk;
-      notify();
+      notify(chunk);
     });
     child.once("exit", (code) =>
       reject(new Error(`provider host exited with ${code} before its port line: ${output}`)),

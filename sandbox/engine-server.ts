@@ -1,7 +1,8 @@
 /**
  * A small Engine gRPC server, as the Pulumi CLI runs for its plugins: the dynamic provider host
  * takes its address as first argument. It records `Log` calls so tests can see what a provider
- * sent to the engine (the 3.248 host sends nothing; it writes to its console instead).
+ * sent to the engine (the 3.248 host sends nothing; it writes to its console instead). Used by
+ * the tests, `npm run demo` and bench/provider.bench.mjs through sandbox/provider-host.ts.
  */
 import { createRequire } from "node:module";
 
@@ -31,6 +32,7 @@ interface Call {
   request: { getSeverity(): number; getMessage(): string; getUrn(): string };
 }
 
+/** Binds the Engine service on 127.0.0.1, port 0 (ephemeral). */
 export async function startEngineServer(): Promise<EngineServer> {
   const logs: EngineLogEntry[] = [];
   const server = new grpc.Server();
