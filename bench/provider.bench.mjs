@@ -7,7 +7,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { captureRegistrations, startEngine, startProviderHost, urnOf } from "../scripts/demo/engine.mjs";
 import { median, percentile, QUICK, timeRuns } from "./lib/stats.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -18,6 +17,9 @@ const { startSandboxOP, accessTokenVerifier } = await import("../dist/sandbox/op
 const { startSandboxSmtp } = await import("../dist/sandbox/smtp.js");
 const { sandboxDeclaredAuth, writeSandboxGrant } = await import("../dist/sandbox/grant.js");
 const { MailServer } = await import("../dist/provider/index.js");
+const { captureRegistrations } = await import("../dist/sandbox/capture-registrations.js");
+const { startEngineServer } = await import("../dist/sandbox/engine-server.js");
+const { startProviderHost, urnOf } = await import("../dist/sandbox/provider-host.js");
 
 const op = await startSandboxOP({ deviceFlowInterval: 1 });
 const smtp = await startSandboxSmtp({
@@ -50,14 +52,14 @@ const registered = await captureRegistrations(async (pulumi) => [
 
 const mail = registered.find((entry) => entry.name === "bench-mail");
 const baseline = registered.find((entry) => entry.name === "noop");
-const engine = await startEngine();
+const engine = await startEngineServer();
 const host = await startProviderHost({
   engineAddress: engine.address,
   cwd: root,
   env: { MAILSERVER_INTERACTIVE: "0" },
 });
 await host.configure();
-const mailUrn = urnOf("bench-mail");
+const mailUrn = urnOf("bench-mail", "dev", "mailserver-demo");
 const noopUrn = "urn:pulumi:dev::mailserver-demo::pulumi-nodejs:dynamic:Resource::noop";
 const checkDiff = async (urn, inputs) => {
   const checked = await host.check(urn, {}, inputs);

@@ -26,7 +26,9 @@ const { startSandboxOP, accessTokenVerifier } = await import("../dist/sandbox/op
 const { startSandboxSmtp } = await import("../dist/sandbox/smtp.js");
 const { declarationYaml, sandboxDeclaration } = await import("../dist/sandbox/declarations.js");
 const { publicOutputs } = await import("../dist/provider/lifecycle/state.js");
-const { captureRegistrations, startEngine, startProviderHost, urnOf } = await import("./demo/engine.mjs");
+const { captureRegistrations } = await import("../dist/sandbox/capture-registrations.js");
+const { startEngineServer } = await import("../dist/sandbox/engine-server.js");
+const { startProviderHost, urnOf } = await import("../dist/sandbox/provider-host.js");
 
 const cleanups = [];
 const project = mkdtempSync(join(tmpdir(), "mailserver-demo-"));
@@ -119,7 +121,7 @@ async function hostLifecycle(declarationFile, smtp) {
   console.log(
     `type ${registration.type}, serialized provider ${Buffer.byteLength(registration.inputs.__provider)} bytes`,
   );
-  const engine = await startEngine();
+  const engine = await startEngineServer();
   const host = await startProviderHost({
     engineAddress: engine.address,
     cwd: root,
@@ -128,7 +130,7 @@ async function hostLifecycle(declarationFile, smtp) {
   });
   try {
     await host.configure();
-    const urn = urnOf("demo-mail");
+    const urn = urnOf("demo-mail", "dev", "mailserver-demo");
     step("check");
     const checked = await host.check(urn, {}, registration.inputs);
     console.log(checked.failures.length === 0 ? "no failures" : JSON.stringify(checked.failures, null, 2));
@@ -160,7 +162,7 @@ async function hostLifecycle(declarationFile, smtp) {
       `verification ok: ${state.verification?.ok}, drift: ${state.drift ? JSON.stringify(state.drift) : "none"}`,
     );
     const diff = await host.diff(urn, created.id, state, checked.inputs);
-    console.log(`preview after refresh: ${diff.changes ? "changes" : "no changes"}`);
+    console.log(`preview after refresh: ${diff.changes === "some" ? "changes" : "no changes"}`);
 
     step("delete (pulumi destroy: revoke the grant, back to the built-in mail server)");
     await host.delete(urn, created.id, state);

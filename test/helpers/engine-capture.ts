@@ -2,10 +2,12 @@
  * Captures what a Pulumi program registers for a MailServer - its type token, its inputs and the
  * `__provider` text the SDK serializes - by running the program under `pulumi.runtime.setMocks`
  * in a fresh Node process (the compiled package, as a user's program loads it; vitest's module
- * transform would change the very function text being serialized).
+ * transform would change the very function text being serialized). The demo and the bench, in
+ * plain Node, use sandbox/capture-registrations.ts in-process instead.
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { SECRET_SIG } from "../../sandbox/capture-registrations.js";
 
 const run = promisify(execFile);
 
@@ -23,8 +25,6 @@ export interface CapturedResource {
   /** The serialized provider (`__provider`). */
   provider: string;
 }
-
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 const PROGRAM = `
 import * as pulumi from "@pulumi/pulumi";
