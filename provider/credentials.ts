@@ -81,6 +81,9 @@ export async function resolveSmtpCredentials(
   }
   const clientSecret = auth.clientSecret ? await secret(auth.clientSecret, "auth.clientSecret") : undefined;
 
+  // A rotated token is written back before anything else is judged: the old one may be dead.
+  let persisted = false;
+  const ref = options.refreshToken === undefined ? auth.refreshToken : undefined;
   let refreshed: RefreshedGrant;
   try {
     // Loaded here, not at the top: Basic auth never pays for loading the OAuth client.
@@ -89,15 +92,18 @@ export async function resolveSmtpCredentials(
       refreshToken,
       ...(clientSecret !== undefined && { clientSecret }),
       ...(options.fetch && { fetch: options.fetch }),
+      ...(ref && {
+        saveRefreshToken: async (token: string) => {
+          persisted = await storeRotatedRefreshToken(ref, token, options.baseDir);
+        },
+      }),
     });
   } catch (error) {
     throw tokenRefreshFailed(error, auth, options.refreshToken !== undefined);
   }
-
-  // Persist before anything else can fail: with rotation the old token may already be dead.
-  let persisted = false;
-  if (refreshed.rotated && options.refreshToken === undefined && auth.refreshToken) {
-    persisted = await storeRotatedRefreshToken(auth.refreshToken, refreshed.refreshToken, options.baseDir);
+  if (refreshed.rotated && !refreshed.saved && ref) {
+    // A refresh step that does not save by itself (an injected one).
+    persisted = await storeRotatedRefreshToken(ref, refreshed.refreshToken, options.baseDir);
   }
 
   const recorded = await recordedIdentity(auth.refreshToken, options.baseDir);
@@ -120,10 +126,21 @@ export async function resolveSmtpCredentials(
   };
 }
 
+/** Failures of the issuer, not of the grant or the client (see errors.ts). */
+const ISSUER_FAILURES = new Set<string>([
+  "issuer-unreachable",
+  "issuer-timeout",
+  "issuer-error",
+  "issuer-nonconformant",
+]);
+
 function tokenRefreshFailed(error: unknown, auth: NormalizedOAuthAuth, fromState: boolean): MailServerError {
   const where = fromState ? "the stored grant" : `auth.refreshToken (${describeReference(auth)})`;
   const reason = isMailServerError(error) ? `${error.message} (${error.code})` : "the token request failed";
-  return new MailServerError("token-refresh-failed", `no access token from ${where}: ${reason}`, {
+  // The issuer's own failure keeps its code: the grant is fine and the remedy is to try again.
+  const code =
+    isMailServerError(error) && ISSUER_FAILURES.has(error.code) ? error.code : "token-refresh-failed";
+  return new MailServerError(code, `no access token from ${where}: ${reason}`, {
     field: "auth.refreshToken",
     ...(isMailServerError(error) && { remedy: error.remedy, details: { cause: error.code } }),
     cause: error,

@@ -19,11 +19,23 @@ export const ERROR_CODES = {
   },
   "issuer-unreachable": {
     summary: "The OAuth issuer could not be reached.",
-    remedy: "Check the issuer URL and the network, then run `mailserver discover ISSUER_URL`.",
+    remedy:
+      "Try again later; check the issuer URL, the network and the issuer's status page (`mailserver discover ISSUER_URL` shows whether it answers). A stored grant is kept: do not authorize again for this.",
   },
   "issuer-timeout": {
     summary: "The OAuth issuer did not answer in time.",
-    remedy: "Check the issuer URL and the network, then run `mailserver discover ISSUER_URL`.",
+    remedy:
+      "Try again later; check the issuer URL, the network and the issuer's status page (`mailserver discover ISSUER_URL` shows whether it answers). A stored grant is kept: do not authorize again for this.",
+  },
+  "issuer-error": {
+    summary: "The issuer failed: a server error (HTTP 5xx) or a page that is not an OAuth JSON answer.",
+    remedy:
+      "Try again later and check the issuer's status page; if it persists, check that auth.issuer or auth.tokenEndpoint is the OAuth endpoint. The grant is kept: do not authorize again for this.",
+  },
+  "issuer-nonconformant": {
+    summary: "The issuer's token response breaks RFC 6749 (5.1 or 5.2): a defect of the issuer.",
+    remedy:
+      "Report the quoted response to the issuer's operator; authorizing again does not help. A refresh token in that response was saved.",
   },
   "issuer-not-json": {
     summary: "The issuer's discovery document is not JSON.",

@@ -11,6 +11,7 @@ declare module "oidc-provider" {
     req: IncomingMessage;
     res: ServerResponse;
     type: string;
+    set(field: string, value: string): void;
   }
 
   export interface Account {

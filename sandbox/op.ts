@@ -48,6 +48,24 @@ export interface SandboxClient {
   redirectUri: string;
 }
 
+/**
+ * Faults the OP can be told to produce, for the issuers that misbehave in the field. Mutable
+ * between tests (`op.faults.tokenReply = { status: 502, html: "..." }`); `resetFaults()` clears them.
+ */
+export interface SandboxOPFaults {
+  /** Answer every token request with this, without processing it (the grant stays as it was). */
+  tokenReply?: { status: number; json?: Record<string, unknown>; html?: string };
+  /** Process the token request, then leave these fields out of a successful answer. */
+  omitFromTokenResponse?: { fields: string[]; grantTypes?: string[] };
+  /**
+   * Leave the email claims out of ID tokens: only those of refresh answers (allowed by OIDC Core
+   * 12.2, and what many OPs do), or of every answer. Userinfo still has them.
+   */
+  omitEmailFromIdToken?: "refresh" | "always";
+  /** Hold every token request this long before handling it (an issuer that hangs). */
+  tokenDelayMs?: number;
+}
+
 /** One HTTP request the OP received, for tests that count polls (never a token or code). */
 export interface SandboxRequest {
   method: string;
@@ -71,6 +89,9 @@ export interface SandboxOP {
   /** The test account: its login is its email address. */
   account: { login: string; password: string; email: string };
   requests: SandboxRequest[];
+  faults: SandboxOPFaults;
+  /** Clears every fault. */
+  resetFaults(): void;
   /** Token-endpoint requests, optionally of one grant type. */
   tokenRequests(grantType?: string): SandboxRequest[];
   /** Approves (or with `deny`, declines) a device code through the real pages. */
@@ -116,6 +137,7 @@ export async function startSandboxOP(options: SandboxOPOptions = {}): Promise<Sa
   const grantTypes = ["authorization_code", "refresh_token", DEVICE_GRANT];
   const signingKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ format: "jwk" });
 
+  const faults: SandboxOPFaults = {};
   const provider = new Provider(url, {
     clients: [
       {
@@ -144,9 +166,15 @@ export async function startSandboxOP(options: SandboxOPOptions = {}): Promise<Sa
         response_types: [],
       },
     ],
-    findAccount: (_ctx: unknown, id: string) => ({
+    findAccount: (ctx: unknown, id: string) => ({
       accountId: id,
-      claims: () => ({ sub: id, ...(id.includes("@") && { email: id, email_verified: true }) }),
+      claims: (use: string) => {
+        const omit =
+          use === "id_token" &&
+          (faults.omitEmailFromIdToken === "always" ||
+            (faults.omitEmailFromIdToken === "refresh" && grantTypeOf(ctx) === "refresh_token"));
+        return { sub: id, ...(id.includes("@") && !omit && { email: id, email_verified: true }) };
+      },
     }),
     claims: { openid: ["sub"], email: ["email", "email_verified"] },
     scopes: ["openid", "email", "offline_access", "mail.send"],
@@ -189,11 +217,38 @@ export async function startSandboxOP(options: SandboxOPOptions = {}): Promise<Sa
   provider.use(async (ctx, next) => {
     const entry: SandboxRequest = { method: ctx.method, path: ctx.path, at: Date.now() };
     requests.push(entry);
+    const token = ctx.path === "/token";
+    if (token && faults.tokenDelayMs)
+      await new Promise((resolve) => setTimeout(resolve, faults.tokenDelayMs).unref());
+    if (token && faults.tokenReply) {
+      const reply = faults.tokenReply;
+      ctx.status = reply.status;
+      ctx.set("cache-control", "no-store");
+      if (reply.html !== undefined) {
+        ctx.type = "html";
+        ctx.body = reply.html;
+      } else {
+        ctx.type = "json";
+        ctx.body = JSON.stringify(reply.json ?? {});
+        if (typeof reply.json?.error === "string") entry.error = reply.json.error;
+      }
+      return;
+    }
     await next();
-    const oidc = (ctx as unknown as { oidc?: { params?: { grant_type?: unknown } } }).oidc;
-    if (ctx.path === "/token" && typeof oidc?.params?.grant_type === "string")
-      entry.grantType = oidc.params.grant_type;
+    const grantType = grantTypeOf(ctx);
+    if (token && grantType) entry.grantType = grantType;
     const body = ctx.body as Record<string, unknown> | undefined;
+    const omit = faults.omitFromTokenResponse;
+    if (
+      token &&
+      omit &&
+      ctx.status === 200 &&
+      body &&
+      typeof body === "object" &&
+      (!omit.grantTypes || (grantType !== undefined && omit.grantTypes.includes(grantType)))
+    ) {
+      for (const field of omit.fields) delete body[field];
+    }
     if (body && typeof body === "object" && typeof body.error === "string") entry.error = body.error;
     if (ctx.path === "/device/auth" && ctx.status === 200 && body && typeof body.user_code === "string") {
       // oidc-provider announces no interval (clients then default to 5 s); the sandbox says which.
@@ -220,6 +275,10 @@ export async function startSandboxOP(options: SandboxOPOptions = {}): Promise<Sa
     introspectionEndpoint: `${url}/token/introspection`,
     account: { ...SANDBOX_ACCOUNT },
     requests,
+    faults,
+    resetFaults() {
+      for (const key of Object.keys(faults)) delete faults[key as keyof SandboxOPFaults];
+    },
     tokenRequests: (grantType) =>
       requests.filter(
         (request) =>
@@ -315,6 +374,12 @@ export async function introspectAccessToken(
     ...(typeof body.scope === "string" && { scope: body.scope }),
     ...(typeof body.client_id === "string" && { clientId: body.client_id }),
   };
+}
+
+/** The token request's grant_type, once oidc-provider has parsed the request. */
+function grantTypeOf(ctx: unknown): string | undefined {
+  const grantType = (ctx as { oidc?: { params?: { grant_type?: unknown } } }).oidc?.params?.grant_type;
+  return typeof grantType === "string" ? grantType : undefined;
 }
 
 function escapeHtml(text: string): string {

@@ -27,7 +27,8 @@ Options:
   --timeout SECONDS     time allowed per declaration (default ${DEFAULT_OBSERVE_TIMEOUT_MS / 1000})
 
 Findings: grant-revoked, endpoint-changed, issuer-unreachable, smtp-unreachable, starttls-missing,
-auth-rejected, cert-changed, cert-expiring (a warning), username-mismatch, recorded-mismatch.
+auth-rejected, cert-changed, cert-expiring (a warning), username-mismatch, recorded-mismatch,
+grant-refresh-failed.
 
 Exit codes: 0 in sync (warnings allowed), 1 drift found, 2 usage or configuration error (unknown
 flag, path not found, invalid declaration, unresolvable secret, unreadable or foreign state file).

@@ -18,6 +18,7 @@ export const FINDING_CODES = [
   "cert-expiring",
   "username-mismatch",
   "recorded-mismatch",
+  "grant-refresh-failed",
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];
@@ -71,6 +72,14 @@ export function compare(input: CompareInput): Finding[] {
   return findings.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === "error" ? -1 : 1));
 }
 
+/** Grant errors that are the issuer's failure (transient or its defect), not a revoked grant. */
+const ISSUER_FAILURES = new Set([
+  "issuer-unreachable",
+  "issuer-timeout",
+  "issuer-error",
+  "issuer-nonconformant",
+]);
+
 type Add = (code: FindingCode, field: string, message: string, severity?: Finding["severity"]) => void;
 
 function oauthFindings(
@@ -118,17 +127,23 @@ function oauthFindings(
   }
   if (grant?.checked && grant.error) {
     const { code } = grant.error;
-    if (code === "issuer-unreachable" || code === "issuer-timeout") {
+    if (ISSUER_FAILURES.has(code)) {
+      // The issuer failed, not the grant: nothing says the grant is gone.
       add("issuer-unreachable", "auth.tokenEndpoint", describe(grant.error));
-    } else {
+    } else if (code === "grant-invalid" || code === "rotated-token-not-saved") {
       add(
         "grant-revoked",
         "auth.refreshToken",
         code === "grant-invalid"
           ? `the grant no longer refreshes: ${grant.error.message}; run mailserver authorize FILE --out FILE.json`
-          : code === "rotated-token-not-saved"
-            ? `${grant.error.message}; if it no longer refreshes, run mailserver authorize FILE --out FILE.json`
-            : `the grant could not be refreshed: ${describe(grant.error)}`,
+          : `${grant.error.message}; if it no longer refreshes, run mailserver authorize FILE --out FILE.json`,
+      );
+    } else {
+      // Refused for another reason (the client, an ID token): the grant itself may be fine.
+      add(
+        "grant-refresh-failed",
+        grant.error.field ?? "auth.refreshToken",
+        `the grant could not be refreshed: ${describe(grant.error)}`,
       );
     }
   }

@@ -91,6 +91,19 @@ export async function observeGrant(
   }
 
   grant.checked = true;
+  // Saved as soon as the issuer's answer carries it, before the answer is judged.
+  let saveFailure: unknown;
+  const save = async (token: string) => {
+    try {
+      if (options.persistRotated) await options.persistRotated(token);
+      else if (writeBack) await storeRotatedRefreshToken(writeBack, token, options.baseDir);
+      else throw new Error("nowhere to save it");
+      grant.persisted = true;
+    } catch (error) {
+      grant.persisted = false;
+      saveFailure = error;
+    }
+  };
   let refreshed: RefreshedGrant;
   try {
     refreshed = await steps.refreshGrant(auth, {
@@ -98,9 +111,11 @@ export async function observeGrant(
       ...(clientSecret !== undefined && { clientSecret }),
       ...(options.fetch && { fetch: options.fetch }),
       timeoutMs: Math.min(HTTP_STEP_MS, Math.max(1, remainingMs)),
+      saveRefreshToken: save,
     });
   } catch (error) {
-    grant.error = observedError(error, "auth.refreshToken");
+    grant.error =
+      saveFailure === undefined ? observedError(error, "auth.refreshToken") : notSaved(saveFailure);
     return undefined;
   }
   grant.ok = true;
@@ -109,25 +124,22 @@ export async function observeGrant(
     ? emailFromClaims(refreshed.idTokenClaims, auth.usernameClaims)
     : null;
   grant.rotated = refreshed.rotated;
-  if (refreshed.rotated) {
-    try {
-      if (options.persistRotated) await options.persistRotated(refreshed.refreshToken);
-      else if (writeBack) await storeRotatedRefreshToken(writeBack, refreshed.refreshToken, options.baseDir);
-      else throw new Error("nowhere to save it");
-      grant.persisted = true;
-    } catch (error) {
-      grant.persisted = false;
-      grant.ok = false;
-      grant.error = {
-        code: ROTATED_NOT_SAVED,
-        field: "auth.refreshToken",
-        message: `the issuer rotated the refresh token, but the new one could not be saved to ${where} (${
-          (error as NodeJS.ErrnoException).code ?? (error as Error).message
-        }): the stored one may no longer work`,
-      };
-    }
+  if (refreshed.rotated && !refreshed.saved && saveFailure === undefined) await save(refreshed.refreshToken);
+  if (saveFailure !== undefined) {
+    grant.ok = false;
+    grant.error = notSaved(saveFailure);
   }
   return refreshed.accessToken;
+
+  function notSaved(error: unknown) {
+    return {
+      code: ROTATED_NOT_SAVED,
+      field: "auth.refreshToken",
+      message: `the issuer rotated the refresh token, but the new one could not be saved to ${where} (${
+        (error as NodeJS.ErrnoException).code ?? (error as Error).message
+      }): the stored one may no longer work`,
+    };
+  }
 }
 
 /** true, or why the file cannot be replaced (the write-back is a rename in its folder). */

@@ -66,12 +66,18 @@ export async function obtainGrant(
   let lastFailure: unknown;
   for (const candidate of candidates) {
     try {
+      // A rotated token goes back to its file before the answer is judged: the old one may be dead.
+      let written = false;
       const refreshed = await steps.refreshGrant(auth, {
         refreshToken: candidate.token,
         ...(options.clientSecret !== undefined && { clientSecret: options.clientSecret }),
+        saveRefreshToken: async (token) => {
+          written = await persistDeclared(options, token);
+        },
       });
       const refreshToken = refreshed.rotated ? refreshed.refreshToken : candidate.token;
-      const written = refreshToken !== candidate.token && (await persistDeclared(options, refreshToken));
+      if (refreshToken !== candidate.token && !refreshed.saved)
+        written = await persistDeclared(options, refreshToken);
       return {
         refreshToken,
         accessToken: refreshed.accessToken,

@@ -81,6 +81,20 @@ export const OAUTH_REMEDIES: readonly OAuthRemedy[] = [
       "Allow the flow in the client registration (Microsoft: 'Allow public client flows' for the device flow; Google: a 'Desktop app' client for the loopback flow).",
   },
   {
+    match: "server_error",
+    code: "issuer-error",
+    meaning: "the issuer failed while handling the request (RFC 6749 4.1.2.1)",
+    remedy:
+      "Try again later and check the issuer's status page. The grant is kept: do not authorize again for this.",
+  },
+  {
+    match: "temporarily_unavailable",
+    code: "issuer-error",
+    meaning: "the issuer is overloaded or down for maintenance (RFC 6749 4.1.2.1)",
+    remedy:
+      "Try again later and check the issuer's status page. The grant is kept: do not authorize again for this.",
+  },
+  {
     match: "access_denied",
     code: "authorization-denied",
     meaning: "the person (or a policy) declined the authorization",

@@ -7,9 +7,17 @@ import type { NormalizedOAuthAuth } from "../declaration/normalize.js";
 import { type ClientOptions, configureClient } from "./client.js";
 import { checkTenant, nonSecretClaims } from "./id-token.js";
 import { toMailServerError } from "./remedies.js";
+import { watchTokenEndpoint } from "./token-response.js";
 
 export interface RefreshGrantOptions extends ClientOptions {
   refreshToken: string;
+  /**
+   * Saves a new refresh token. Called as soon as the token endpoint's answer carries one that
+   * differs from `refreshToken`, before anything in that answer is checked (a malformed answer or
+   * a bad ID token must not lose it: the issuer may have retired the old one). A failure to save
+   * is thrown as is.
+   */
+  saveRefreshToken?: (refreshToken: string) => Promise<void>;
 }
 
 export interface RefreshedGrant {
@@ -18,6 +26,8 @@ export interface RefreshedGrant {
   refreshToken: string;
   /** Whether the issuer returned a new refresh token (the old one may now be dead: persist this one). */
   rotated: boolean;
+  /** Whether `saveRefreshToken` was given the new refresh token (and returned). */
+  saved?: boolean;
   /** ISO time when the access token expires, when the issuer says. */
   expiresAt: string | null;
   scope: string[];
@@ -26,7 +36,8 @@ export interface RefreshedGrant {
 
 /**
  * Exchanges the refresh token for a fresh access token. `invalid_grant` (revoked, expired, or a
- * rotated-away token) throws `grant-invalid`.
+ * rotated-away token) throws `grant-invalid`, also when an issuer sends it with HTTP 200; a 5xx or
+ * non-JSON answer throws `issuer-error`, an answer that breaks RFC 6749 §5.1 `issuer-nonconformant`.
  * @example
  * const { accessToken, refreshToken, rotated } = await refreshGrant(auth, { refreshToken: stored });
  * if (rotated) await storeRotatedRefreshToken(auth.refreshToken, refreshToken, baseDir);
@@ -37,11 +48,20 @@ export async function refreshGrant(
   options: RefreshGrantOptions,
 ): Promise<RefreshedGrant> {
   const { config, rememberJwks } = await configureClient(auth, options);
+  let saved: string | undefined;
+  const save = options.saveRefreshToken;
+  const wire = watchTokenEndpoint(config, {
+    onRefreshToken: async (token) => {
+      if (!save || token === options.refreshToken || token === saved) return;
+      await save(token);
+      saved = token;
+    },
+  });
   let response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers;
   try {
     response = await oidc.refreshTokenGrant(config, options.refreshToken);
   } catch (error) {
-    throw toMailServerError(error, "the refresh-token grant");
+    throw wire.failure(error, "the refresh-token grant");
   }
   rememberJwks();
   const claims = response.claims() as Record<string, unknown> | undefined;
@@ -52,6 +72,7 @@ export async function refreshGrant(
     accessToken: response.access_token,
     refreshToken: rotated ? (response.refresh_token as string) : options.refreshToken,
     rotated,
+    saved: rotated && saved === response.refresh_token,
     expiresAt: expiresIn === undefined ? null : new Date(Date.now() + expiresIn * 1000).toISOString(),
     scope: response.scope ? response.scope.split(/\s+/).filter(Boolean) : [...auth.scopes],
     ...(claims && { idTokenClaims: nonSecretClaims(claims) }),

@@ -72,7 +72,7 @@ describe("mailserver discover", () => {
     expect(await main(["discover", `http://127.0.0.1:${closed}/`], io)).toBe(1);
     expect(out.stderr).toBe(
       `mailserver: cannot reach http://127.0.0.1:${closed}: ECONNREFUSED (issuer-unreachable)\n` +
-        "  hint: Check the issuer URL and the network, then run `mailserver discover ISSUER_URL`.\n",
+        "  hint: Try again later; check the issuer URL, the network and the issuer's status page (`mailserver discover ISSUER_URL` shows whether it answers). A stored grant is kept: do not authorize again for this.\n",
     );
   });
 

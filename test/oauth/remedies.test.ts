@@ -55,6 +55,8 @@ describe("OAuth error remedies", () => {
       "authorization-failed",
       /multi-tenant/,
     ],
+    [{ error: "server_error" }, "issuer-error", /^Try again later/],
+    [{ error: "temporarily_unavailable" }, "issuer-error", /^Try again later/],
     [{ error: "access_denied" }, "authorization-denied", /approve the consent screen/],
     [{ error: "expired_token" }, "authorization-expired", /enter the code sooner/],
   ])("%j -> %s with its remedy", (body, code, remedy) => {
@@ -81,13 +83,15 @@ describe("OAuth error remedies", () => {
       "invalid_client",
       "invalid_scope",
       "unauthorized_client",
+      "server_error",
+      "temporarily_unavailable",
       "access_denied",
       "expired_token",
     ]);
   });
 
   it("falls back to the registry's remedy for an unknown error", () => {
-    const error = oauthFailure({ error: "temporarily_unavailable" }, "the step");
+    const error = oauthFailure({ error: "unheard_of" }, "the step");
     expect(error.code).toBe("authorization-failed");
     expect(error.describe()).toContain("hint: Read the message from the issuer");
   });
