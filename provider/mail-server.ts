@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type {
   BasicAuthentication,
   From,
+  IdentityService,
   MailServerDeclaration,
   OAuthAuthentication,
   SecretReference,
@@ -32,6 +33,9 @@ export type BasicAuthenticationArgs = WithSecretInputs<BasicAuthentication, "pas
   password: SecretInput;
 };
 export type OAuthAuthenticationArgs = WithSecretInputs<OAuthAuthentication, "clientSecret" | "refreshToken">;
+export type IdentityServiceArgs = WithSecretInputs<IdentityService, "clientSecret"> & {
+  clientSecret: SecretInput;
+};
 
 /**
  * The declaration's shape with Pulumi inputs. Secrets are references or secret values; a plain
@@ -47,6 +51,8 @@ export interface MailServerArgs {
   auth?: BasicAuthenticationArgs | OAuthAuthenticationArgs;
   from?: pulumi.Input<From>;
   replyTo?: pulumi.Input<string>;
+  /** The identity service that stores the setting (a Keycloak realm's email settings). */
+  service?: IdentityServiceArgs;
   testEmail?: pulumi.Input<TestEmail>;
   /**
    * Folder that `file` references (and smtp.tls.ca) are relative to. Defaults to the program's
@@ -168,31 +174,41 @@ export class MailServer extends pulumi.dynamic.Resource {
  * place, so the provider's check validates exactly what `mailserver validate` would.
  */
 function toProviderInputs(name: string, args: MailServerArgs): Record<string, pulumi.Input<unknown>> {
-  const { baseDir, auth, ...rest } = args;
+  const { baseDir, auth, service, ...rest } = args;
   const secretValues: Record<string, pulumi.Input<string>> = {};
-  let providerAuth: Record<string, unknown> | undefined;
-  if (auth) {
-    providerAuth = { ...auth };
-    for (const field of SECRET_FIELDS) {
-      const value = (auth as Record<string, unknown>)[field];
-      if (value === undefined) continue;
-      if (isReference(value)) {
-        if ("config" in value) secretValues[value.config] = configSecret(value.config);
-        continue;
-      }
-      const reference = inlineSecretReference(`auth.${field}`) as { config: string };
-      secretValues[reference.config] = pulumi.secret(value as pulumi.Input<string>);
-      providerAuth[field] = reference;
-    }
-  }
+  const providerAuth = auth && withSecretReferences("auth", auth, SECRET_FIELDS, secretValues);
+  const providerService = service && withSecretReferences("service", service, ["clientSecret"], secretValues);
   return {
     version: 1,
     name,
     ...rest,
     ...(providerAuth && { auth: providerAuth }),
+    ...(providerService && { service: providerService }),
     baseDir: projectRelative(baseDir ?? "."),
     ...(Object.keys(secretValues).length > 0 && { secretValues: pulumi.secret(pulumi.all(secretValues)) }),
   };
+}
+
+/** The block with each secret field as a reference; the values of `{ config }` and inline secrets go into `secretValues`. */
+function withSecretReferences(
+  parent: "auth" | "service",
+  block: object,
+  fields: readonly string[],
+  secretValues: Record<string, pulumi.Input<string>>,
+): Record<string, unknown> {
+  const result: Record<string, unknown> = { ...block };
+  for (const field of fields) {
+    const value = result[field];
+    if (value === undefined) continue;
+    if (isReference(value)) {
+      if ("config" in value) secretValues[value.config] = configSecret(value.config);
+      continue;
+    }
+    const reference = inlineSecretReference(`${parent}.${field}`) as { config: string };
+    secretValues[reference.config] = pulumi.secret(value as pulumi.Input<string>);
+    result[field] = reference;
+  }
+  return result;
 }
 
 function isReference(value: unknown): value is SecretReference {

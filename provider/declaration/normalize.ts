@@ -1,6 +1,7 @@
 import { PRESETS, type Preset, type PresetName, vendorOf } from "../presets/index.js";
 import type {
   BasicAuthentication,
+  IdentityService,
   MailServerDeclaration,
   OAuthAuthentication,
   SecretReference,
@@ -57,10 +58,23 @@ export interface NormalizedTestEmail {
   required: boolean;
 }
 
+/** The identity service that stores the setting (`service`), with adminRealm defaulted. */
+export interface NormalizedService {
+  type: IdentityService["type"];
+  /** The base URL without a trailing slash. */
+  url: string;
+  realm: string;
+  /** Where the admin client is registered (default: realm). */
+  adminRealm: string;
+  clientId: string;
+  clientSecret: SecretReference;
+}
+
 interface NormalizedCommon {
   version: 1;
   name: string;
   testEmail?: NormalizedTestEmail;
+  service?: NormalizedService;
 }
 
 export interface NormalizedBuiltinDeclaration extends NormalizedCommon {
@@ -98,7 +112,13 @@ export function normalizeDeclaration(declaration: MailServerDeclaration): Normal
     onDeploy: declaration.testEmail.onDeploy ?? true,
     required: declaration.testEmail.required ?? false,
   };
-  const common = { version: 1 as const, name: declaration.name, ...(testEmail && { testEmail }) };
+  const service = declaration.service && normalizeService(declaration.service);
+  const common = {
+    version: 1 as const,
+    name: declaration.name,
+    ...(testEmail && { testEmail }),
+    ...(service && { service }),
+  };
   if (declaration.server === "builtin") return { ...common, server: "builtin" };
 
   const preset = declaration.preset ? PRESETS[declaration.preset] : undefined;
@@ -143,6 +163,17 @@ function normalizeSmtp(declaration: MailServerDeclaration, preset: Preset | unde
     ...(declared.tls?.ca && { caFile: declared.tls.ca.file }),
     ...(declared.tls?.servername && { servername: declared.tls.servername }),
     timeouts: { ...DEFAULT_SMTP_TIMEOUTS, ...declared.timeouts },
+  };
+}
+
+function normalizeService(service: IdentityService): NormalizedService {
+  return {
+    type: service.type,
+    url: service.url.replace(/\/+$/, ""),
+    realm: service.realm,
+    adminRealm: service.adminRealm ?? service.realm,
+    clientId: service.clientId,
+    clientSecret: service.clientSecret,
   };
 }
 

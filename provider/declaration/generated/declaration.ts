@@ -4,7 +4,7 @@
 export type SecretReference = {env: string} | {file: string} | {config: string};
 
 /**
- * Declaration (version 1) of an identity service's outbound mail server setting: the built-in mail server, or a custom SMTP server with Basic authentication or OAuth (XOAUTH2). The fields follow the admin console's Mail Server page.
+ * Declaration (version 1) of an identity service's outbound mail server setting: the built-in mail server, or a custom SMTP server with Basic authentication or OAuth (XOAUTH2), optionally written into the identity service that sends with it (service). The fields follow the admin console's Mail Server page.
  */
 export type MailServerDeclaration = {
   version: DeclarationFormatVersion;
@@ -15,6 +15,7 @@ export type MailServerDeclaration = {
   auth?: Authentication;
   from?: From;
   replyTo?: ReplyTo;
+  service?: IdentityService;
   testEmail?: TestEmail;
 };
 /**
@@ -26,7 +27,7 @@ export type DeclarationFormatVersion = 1;
  */
 export type SettingName = string;
 /**
- * custom: send through the SMTP server configured below. builtin: use the identity service's built-in mail server (then only version, name and testEmail are allowed).
+ * custom: send through the SMTP server configured below. builtin: use the identity service's built-in mail server (then only version, name, service and testEmail are allowed).
  */
 export type MailServer = "custom" | "builtin";
 /**
@@ -150,6 +151,30 @@ export type FromAddress = string;
  */
 export type ReplyTo = string;
 /**
+ * keycloak: a Keycloak realm's email settings (Realm settings, Email), written through its admin REST API.
+ */
+export type ServiceType = "keycloak";
+/**
+ * Base URL of the identity service (for Keycloak the server root, such as https://sso.example.com). https; http only for loopback hosts.
+ */
+export type ServiceURL = string;
+/**
+ * The realm whose email settings these are.
+ */
+export type Realm = string;
+/**
+ * The realm where the admin client is registered (for example master); default: realm.
+ */
+export type AdminRealm = string;
+/**
+ * A confidential client whose service account may manage the realm (Keycloak: realm-management roles manage-realm and view-realm).
+ */
+export type AdminClientID = string;
+/**
+ * The admin client's secret as a secret reference ({ env }, { file } or { config }), never a literal.
+ */
+export type AdminClientSecret = SecretReference;
+/**
  * One or more recipient addresses.
  *
  * @minItems 1
@@ -236,6 +261,17 @@ export interface OAuthAuthentication {
 export interface From {
   name?: FromName;
   address?: FromAddress;
+}
+/**
+ * The identity service that stores this setting and sends with it (its realm's email settings): pulumi up verifies the setting, then writes it there; pulumi refresh and mailserver drift read it back. Without it the setting is only kept in Pulumi state and exported.
+ */
+export interface IdentityService {
+  type: ServiceType;
+  url: ServiceURL;
+  realm: Realm;
+  adminRealm?: AdminRealm;
+  clientId: AdminClientID;
+  clientSecret: AdminClientSecret;
 }
 /**
  * The test email ("Send Test Email") sent after a deploy.

@@ -12,6 +12,9 @@ import { portMatchesProtocol } from "./port-matches-protocol.js";
 import { presetMatchesFacts } from "./preset-matches-facts.js";
 import { redirectIsLoopback } from "./redirect-is-loopback.js";
 import { secretsAreReferences } from "./secrets-are-references.js";
+import { serviceSendsWithBasicOrClientCredentials } from "./service-sends-with-basic-or-client-credentials.js";
+import { serviceUrlIsHttps } from "./service-url-is-https.js";
+import { serviceWithBuiltinClearsRealm } from "./service-with-builtin-clears-realm.js";
 import { urlsAreHttps } from "./urls-are-https.js";
 import { type Fields, type Rule, type RuleProblem, view } from "./view.js";
 
@@ -32,6 +35,9 @@ export const RULES: Readonly<Record<string, Rule>> = {
   builtinHasNoSmtpFields,
   presetMatchesFacts,
   portMatchesProtocol,
+  serviceSendsWithBasicOrClientCredentials,
+  serviceUrlIsHttps,
+  serviceWithBuiltinClearsRealm,
 };
 
 export function checkRules(root: Fields): RuleProblem[] {

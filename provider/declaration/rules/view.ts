@@ -23,6 +23,7 @@ export interface DeclarationView {
   auth: Fields | undefined;
   from: Fields | undefined;
   testEmail: Fields | undefined;
+  service: Fields | undefined;
   preset: Preset | undefined;
   vendor: Preset | undefined;
   oauth: boolean;
@@ -56,6 +57,7 @@ export function view(root: Fields): DeclarationView {
     auth,
     from: mapping(root.from),
     testEmail: mapping(root.testEmail),
+    service: mapping(root.service),
     preset,
     vendor: vendorOf({
       ...(presetName && { preset: presetName }),
