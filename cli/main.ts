@@ -7,27 +7,49 @@ export interface Command {
   run(args: string[], io: CliIO): Promise<ExitCode>;
 }
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+/** Each command: its one-line summary, its page of the manual (docs/), and its module. */
+export const COMMANDS: Record<string, { summary: string; page: string; load: () => Promise<Command> }> = {
   validate: {
     summary: "check declarations against the schema and vendor rules",
+    page: "validate.md",
     load: () => import("./commands/validate.js"),
   },
   discover: {
     summary: "fetch an issuer's OAuth configuration",
+    page: "oauth.md",
     load: () => import("./commands/discover.js"),
   },
   authorize: {
     summary: "sign in and consent; store the grant",
+    page: "oauth.md",
     load: () => import("./commands/authorize.js"),
   },
-  verify: { summary: "prove the SMTP login works (no message)", load: () => import("./commands/verify.js") },
-  "test-email": { summary: "send the test email", load: () => import("./commands/test-email.js") },
+  verify: {
+    summary: "prove the SMTP login works (no message)",
+    page: "smtp.md",
+    load: () => import("./commands/verify.js"),
+  },
+  "test-email": {
+    summary: "send the test email",
+    page: "smtp.md",
+    load: () => import("./commands/test-email.js"),
+  },
   drift: {
     summary: "compare live facts with declarations and state",
+    page: "drift.md",
     load: () => import("./commands/drift.js"),
   },
-  diff: { summary: "review what a change to declarations does", load: () => import("./commands/diff.js") },
+  diff: {
+    summary: "review what a change to declarations does",
+    page: "review.md",
+    load: () => import("./commands/diff.js"),
+  },
 };
+
+/** The last line of a command's help: its page of the manual, which ships with the package. */
+export function manualLine(page: string): string {
+  return `Manual: pulumi-mailserver/${page}\n`;
+}
 
 export const USAGE = `Usage: mailserver <command> [options]
 
@@ -38,7 +60,7 @@ ${Object.entries(COMMANDS)
 
 Run \`mailserver <command> --help\` for a command's options.
 Exit codes: 0 success, 1 failure, 2 usage error.
-`;
+${manualLine("README.md")}`;
 
 /** Runs the CLI and returns its exit code. The one place that turns failures into exit codes. */
 export async function main(argv: string[], io: CliIO = processIO()): Promise<ExitCode> {
@@ -59,7 +81,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<Exi
   }
   const command = await entry.load();
   if (args.includes("--help") || args.includes("-h")) {
-    io.stdout.write(command.usage);
+    io.stdout.write(`${command.usage}\n${manualLine(`docs/${entry.page}`)}`);
     return 0;
   }
   try {

@@ -3,6 +3,7 @@ import { LineCounter, type ParsedNode, parseDocument } from "yaml";
 import type { MailServerDeclaration } from "./generated/declaration.js";
 import { locate } from "./locate.js";
 import type { Problem } from "./problem.js";
+import type { ProblemCode } from "./problem-codes.js";
 import { validateParsed } from "./validate.js";
 
 /** Declarations larger than this are refused unread: no mail setting is that big. */
@@ -150,7 +151,7 @@ function readAtMost(path: string, limit: number): Buffer {
   }
 }
 
-function fileProblem(file: string, code: string, message: string, hint?: string): ParsedDeclaration {
+function fileProblem(file: string, code: ProblemCode, message: string, hint?: string): ParsedDeclaration {
   return {
     file,
     position: () => ({ line: 1, column: 1 }),

@@ -1,3 +1,5 @@
+import type { ProblemCode } from "./problem-codes.js";
+
 /**
  * A mistake in a declaration: collected, never thrown, and rendered only at the edge (CLI or
  * Pulumi check). `path` is a JSON pointer into the declaration; `line` and `column` are 1-based
@@ -5,7 +7,8 @@
  */
 export interface Problem {
   severity: "error" | "warning";
-  code: string;
+  /** One of the registry's codes (problem-codes.json), each documented in docs/validate.md. */
+  code: ProblemCode;
   message: string;
   hint?: string;
   path: string;

@@ -87,7 +87,7 @@ function schemaErrorsToProblems(errors: AjvError[]): RuleProblem[] {
 
 function schemaErrorToProblem(error: AjvError): RuleProblem {
   const field = fieldName(error.instancePath);
-  const base = { severity: "error" as const, code: "schema", path: error.instancePath };
+  const base = { severity: "error" as const, code: "schema" as const, path: error.instancePath };
   const title = error.parentSchema?.title;
   const description = error.parentSchema?.description;
   switch (error.keyword) {
