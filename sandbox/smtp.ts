@@ -22,6 +22,11 @@ export interface SandboxReply {
 export interface SandboxFaults {
   /** Answer every AUTH with this reply instead of checking the credentials. */
   authReply?: SandboxReply;
+  /**
+   * Answer every AUTH XOAUTH2 with this error challenge (a `334` with the base64 JSON, then `535
+   * 5.7.8` after the client's empty line), as Gmail does for a token without the mail scope.
+   */
+  xoauth2Challenge?: { status: string; schemes?: string; scope?: string };
   /** Recipients (case-insensitive) answered with `550 5.1.1`. */
   rejectRecipients: string[];
   /** Answer the next N `MAIL FROM` commands with `451 4.3.0` (counts down across connections). */
@@ -142,6 +147,10 @@ export async function startSandboxSmtp(options: SandboxSmtpOptions = {}): Promis
       }
       if (faults.authReply) {
         callback(replyError(faults.authReply));
+        return;
+      }
+      if (auth.method === "XOAUTH2" && faults.xoauth2Challenge) {
+        callback(null, { data: { ...faults.xoauth2Challenge } });
         return;
       }
       if (auth.method === "XOAUTH2") {

@@ -14,8 +14,10 @@ export interface Preset {
   /** Issuer host names that belong to this vendor. */
   issuerHosts: string[];
   scopes: string[];
-  requiredScopes: string[];
-  rejectedScopes: string[];
+  /** Each scope the setting needs, with every spelling the vendor accepts for it (the first is the preferred one). */
+  requiredScopes: RequiredScope[];
+  /** Scopes that look right but cannot work, with why (compared case-insensitively). */
+  rejectedScopes: RejectedScope[];
   flows: Array<"loopback" | "device">;
   /** Extra parameters for the authorization request (Google: access_type=offline, prompt=consent). */
   authorizationParams: Record<string, string>;
@@ -28,6 +30,22 @@ export interface Preset {
 }
 
 export type PresetName = "gmail" | "office365";
+
+/** A scope the vendor requires, in any of its accepted spellings. */
+export interface RequiredScope {
+  anyOf: string[];
+  /** What the scope is for, for the message. */
+  why: string;
+}
+
+/** A scope the vendor refuses or that leads nowhere. */
+export interface RejectedScope {
+  scope: string;
+  /** The problem code (default `<preset>-scopes`). */
+  code?: string;
+  /** Why it does not work, completing "the scope S ...". */
+  why: string;
+}
 
 export const PRESETS: Readonly<Record<PresetName, Preset>> = {
   gmail: gmail as Preset,

@@ -17,6 +17,8 @@ interface NodemailerFailure extends Error {
   timeoutType?: string;
   reason?: string;
   xoauth2Status?: string;
+  xoauth2Scope?: string;
+  xoauth2Schemes?: string;
 }
 
 export interface ClassifyContext {
@@ -172,13 +174,20 @@ export function classifySmtpFailure(error: unknown, context: ClassifyContext): M
     case "EAUTH": {
       const who = context.username ? ` of ${context.username}` : "";
       const reply = response ?? "no reply";
-      const status = failure.xoauth2Status ? ` (XOAUTH2 status ${failure.xoauth2Status})` : "";
+      const challenge = xoauth2Challenge(failure);
+      const lacking = scopeNotGranted(failure.xoauth2Scope, context.decl);
       const known = response ? knownReply(response, context.decl.vendor) : undefined;
       return make(
         "auth-rejected",
-        `${where} rejected the login${who}${status}: ${reply}`,
-        "auth",
-        known?.remedy,
+        `${where} rejected the login${who}${challenge}: ${reply}`,
+        lacking ? "auth.scopes" : "auth",
+        lacking
+          ? `Add ${lacking} to auth.scopes, then run \`mailserver authorize FILE --out FILE.json\` for a grant with it (the server needs that scope; the current grant lacks it).`
+          : known?.remedy,
+        {
+          ...(failure.xoauth2Status && { xoauth2Status: failure.xoauth2Status }),
+          ...(failure.xoauth2Scope && { xoauth2Scope: failure.xoauth2Scope }),
+        },
       );
     }
     case "EENVELOPE":
@@ -222,6 +231,28 @@ export function classifySmtpFailure(error: unknown, context: ClassifyContext): M
     "connect",
     `the SMTP session with ${where} failed: ${failure.message ?? String(error)}`,
     "smtp.host",
+  );
+}
+
+/** The XOAUTH2 error challenge's facts for the message: ` (XOAUTH2 status 400; the server needs the scope S)`. */
+function xoauth2Challenge(failure: NodemailerFailure): string {
+  const parts = [
+    failure.xoauth2Status && `XOAUTH2 status ${failure.xoauth2Status}`,
+    failure.xoauth2Scope && `the server needs the scope ${failure.xoauth2Scope}`,
+    failure.xoauth2Schemes && `schemes ${failure.xoauth2Schemes}`,
+  ].filter(Boolean);
+  return parts.length > 0 ? ` (${parts.join("; ")})` : "";
+}
+
+/** The scope the server named, when the declaration's OAuth scopes do not include it. */
+function scopeNotGranted(scope: string | undefined, decl: NormalizedCustomDeclaration): string | undefined {
+  if (!scope || decl.auth.method !== "oauth") return undefined;
+  const declared = new Set(decl.auth.scopes.map((s) => s.toLowerCase()));
+  return (
+    scope
+      .split(/\s+/)
+      .filter((needed) => needed && !declared.has(needed.toLowerCase()))
+      .join(" ") || undefined
   );
 }
 

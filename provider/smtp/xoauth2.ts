@@ -46,12 +46,13 @@ export async function authenticateXOAuth2(context: SMTPConnectionCustomAuthConte
   }
   if (statusOf(reply) === 334) {
     // A rejected token: the 334 carries an error JSON and the final reply comes after an empty line.
-    const status = xoauth2ErrorStatus(reply.response.slice(4));
+    const challenge = xoauth2ErrorChallenge(reply.response.slice(4));
     await context.sendCommand("");
-    throw Object.assign(
-      new Error("the server rejected the access token"),
-      status ? { xoauth2Status: status } : {},
-    );
+    throw Object.assign(new Error("the server rejected the access token"), {
+      ...(challenge.status && { xoauth2Status: challenge.status }),
+      ...(challenge.scope && { xoauth2Scope: challenge.scope }),
+      ...(challenge.schemes && { xoauth2Schemes: challenge.schemes }),
+    });
   }
   if (statusOf(reply) !== 235) throw new Error("the server rejected the access token");
 }
@@ -61,14 +62,33 @@ function statusOf(reply: SMTPConnectionCustomAuthResponse): number {
   return Number(/^(\d{3})/.exec(reply.response)?.[1] ?? 0);
 }
 
-/** Reads the `status` of the error JSON in a rejected XOAUTH2 challenge (`401`, `400`...), if any. */
-function xoauth2ErrorStatus(challenge: string): string | undefined {
+/** The error JSON of a rejected XOAUTH2 challenge, as Google documents it. */
+export interface XOAuth2ErrorChallenge {
+  /** An HTTP-like status: `401` (the token is not valid), `400`, `403`... */
+  status?: string;
+  /** The scope the server needs (Gmail: `https://mail.google.com/`). */
+  scope?: string;
+  /** The authentication schemes it accepts (`bearer`). */
+  schemes?: string;
+}
+
+/**
+ * Decodes the base64 error JSON of a rejected XOAUTH2 challenge (`{"status","schemes","scope"}`);
+ * fields that are missing or not strings are left out, and anything undecodable gives `{}`.
+ * @see https://developers.google.com/workspace/gmail/imap/xoauth2-protocol#error_response_2
+ */
+export function xoauth2ErrorChallenge(challenge: string): XOAuth2ErrorChallenge {
   try {
-    const parsed = JSON.parse(Buffer.from(challenge.trim(), "base64").toString("utf8")) as {
-      status?: unknown;
-    };
-    return typeof parsed.status === "string" ? parsed.status : undefined;
+    const parsed = JSON.parse(Buffer.from(challenge.trim(), "base64").toString("utf8")) as Record<
+      string,
+      unknown
+    >;
+    const text = (value: unknown) => (typeof value === "string" && value.length > 0 ? value : undefined);
+    const status = text(parsed.status);
+    const scope = text(parsed.scope);
+    const schemes = text(parsed.schemes);
+    return { ...(status && { status }), ...(scope && { scope }), ...(schemes && { schemes }) };
   } catch {
-    return undefined;
+    return {};
   }
 }

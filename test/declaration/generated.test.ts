@@ -42,14 +42,15 @@ describe("presets", () => {
     expect(preset.allowedPorts).toContain(preset.smtp.port);
     expect(preset.allowedProtocols).toContain(preset.smtp.protocol);
     expect(preset.issuerHosts).toContain(new URL(preset.issuer).hostname);
-    for (const scope of preset.requiredScopes) expect(preset.scopes).toContain(scope);
-    for (const scope of preset.rejectedScopes) expect(preset.scopes).not.toContain(scope);
+    // The preset's own scopes use the preferred spelling of each required scope, and none it rejects.
+    for (const required of preset.requiredScopes) expect(preset.scopes).toContain(required.anyOf[0]);
+    for (const rejected of preset.rejectedScopes) expect(preset.scopes).not.toContain(rejected.scope);
   });
 
   it("hold the vendor facts the OAuth flows depend on", () => {
     expect(PRESETS.gmail).toMatchObject({
       authorizationParams: { access_type: "offline", prompt: "consent" },
-      rejectedScopes: ["offline_access"],
+      rejectedScopes: [expect.objectContaining({ scope: "offline_access", code: "gmail-offline-access" })],
       flows: ["loopback"],
     });
     expect(PRESETS.office365).toMatchObject({

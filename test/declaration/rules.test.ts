@@ -22,6 +22,7 @@ auth:
   clientId: c
   scopes:
     - offline_access
+    - https://mail.google.com/
 from: { address: a@example.com }
 `,
   },
@@ -195,7 +196,7 @@ name: p
 preset: office365
 smtp:
   protocol: tls
-auth: { method: basic, username: u, password: { env: P } }
+auth: { method: oauth, clientId: c, username: u@contoso.com }
 from: { address: a@example.com }
 `,
   },
@@ -371,7 +372,7 @@ describe("rule variants the issue names (code and line)", () => {
   it("preset-mismatch: office365 on port 465 (STARTTLS on 587 only), with the port warning too", () => {
     expect(
       problems(
-        `version: 1\nname: p\npreset: office365\nsmtp:\n  port: 465\n${basicAuth}\nfrom: { address: a@example.com }\n`,
+        "version: 1\nname: p\npreset: office365\nsmtp:\n  port: 465\nauth: { method: oauth, clientId: c, username: u@contoso.com }\nfrom: { address: a@example.com }\n",
       ),
     ).toEqual([
       { code: "port-protocol-mismatch", line: 5, severity: "warning" },
@@ -387,5 +388,85 @@ describe("rule variants the issue names (code and line)", () => {
     expect(found.map((p) => p.code)).toEqual(["secret-literal", "secret-literal"]);
     expect(JSON.stringify(found)).not.toContain("s3cr3t-value");
     expect(JSON.stringify(found)).not.toContain("1//0g-refresh-value");
+  });
+});
+
+// Issue 12: every preset's scope facts, as data; each accepted spelling, each refused one.
+describe("preset scopes", () => {
+  const office365 = (scopes: string) =>
+    `version: 1\nname: o\npreset: office365\nauth:\n  method: oauth\n  clientId: c\n  username: u@contoso.com\n  scopes: [${scopes}]\n`;
+  const found = (yaml: string) =>
+    loadDeclarationText(yaml, "f.yaml").problems.map(({ code, line, message, severity }) => ({
+      code,
+      line,
+      message,
+      severity,
+    }));
+
+  it.each([
+    "https://outlook.office365.com/SMTP.Send, offline_access, openid, email",
+    "https://outlook.office.com/SMTP.Send, offline_access, openid, email",
+  ])("office365 accepts every spelling Microsoft documents: %s", (scopes) => {
+    expect(found(office365(scopes))).toEqual([]);
+  });
+
+  it.each([
+    ["https://graph.microsoft.com/SMTP.Send", "https://graph.microsoft.com/SMTP.Send"],
+    ["SMTP.Send", "SMTP.Send"],
+  ])("office365 refuses %s: it yields a Graph token that Exchange refuses", (scope, written) => {
+    expect(found(office365(`${scope}, offline_access`))).toEqual([
+      {
+        code: "office365-scopes",
+        line: 8,
+        severity: "error",
+        message: "Office365 OAuth scopes lack https://outlook.office365.com/SMTP.Send",
+      },
+      {
+        code: "office365-scopes",
+        line: 8,
+        severity: "error",
+        message: expect.stringMatching(
+          new RegExp(
+            `^the scope "${written.replace(/\./g, "\\.")}" .*Graph token, which Exchange Online's SMTP server refuses`,
+          ),
+        ),
+      },
+    ]);
+  });
+
+  it("gmail with gmail.send but not https://mail.google.com/ is an error naming the scope", () => {
+    const yaml =
+      "version: 1\nname: g\npreset: gmail\nauth:\n  method: oauth\n  clientId: c\n  scopes: [https://www.googleapis.com/auth/gmail.send, openid, email]\n";
+    const [problem, ...rest] = loadDeclarationText(yaml, "f.yaml").problems;
+    expect(rest).toEqual([]);
+    expect(problem).toMatchObject({
+      code: "gmail-scopes",
+      severity: "error",
+      line: 7,
+      message: "Gmail OAuth scopes lack https://mail.google.com/",
+      hint: expect.stringContaining(
+        "narrower Gmail API scopes such as https://www.googleapis.com/auth/gmail.send do not",
+      ),
+    });
+  });
+
+  it("gmail recognised by its SMTP host alone gets the same rule", () => {
+    const yaml =
+      "version: 1\nname: g\nsmtp: { host: smtp.gmail.com }\nauth:\n  method: oauth\n  issuer: https://accounts.google.com\n  clientId: c\n  scopes: [openid, email]\n";
+    expect(found(yaml).map((problem) => problem.code)).toEqual(["gmail-scopes"]);
+  });
+
+  it("office365-basic-retiring: a warning for preset office365 with Basic auth", () => {
+    const yaml =
+      "version: 1\nname: b\npreset: office365\nauth: { method: basic, username: u@contoso.com, password: { env: P } }\nfrom: { address: u@contoso.com }\n";
+    expect(found(yaml)).toEqual([
+      {
+        code: "office365-basic-retiring",
+        line: 4,
+        severity: "warning",
+        message:
+          "Microsoft turns Basic authentication for SMTP off by default for existing tenants at the end of December 2026 (new tenants cannot use it)",
+      },
+    ]);
   });
 });

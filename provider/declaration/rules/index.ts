@@ -3,13 +3,13 @@
 import { basicNeedsFrom } from "./basic-needs-from.js";
 import { builtinHasNoSmtpFields } from "./builtin-has-no-smtp-fields.js";
 import { gmailDeviceFlowLacksMailScope } from "./gmail-device-flow-lacks-mail-scope.js";
-import { gmailRejectsOfflineAccess } from "./gmail-rejects-offline-access.js";
 import { noHeaderInjection } from "./no-header-injection.js";
 import { oauthNeedsEndpoints } from "./oauth-needs-endpoints.js";
-import { office365NeedsScopes } from "./office365-needs-scopes.js";
+import { office365BasicRetiring } from "./office365-basic-retiring.js";
 import { office365NeedsUsername } from "./office365-needs-username.js";
 import { portMatchesProtocol } from "./port-matches-protocol.js";
 import { presetMatchesFacts } from "./preset-matches-facts.js";
+import { presetScopes } from "./preset-scopes.js";
 import { redirectIsLoopback } from "./redirect-is-loopback.js";
 import { secretsAreReferences } from "./secrets-are-references.js";
 import { serviceSendsWithBasicOrClientCredentials } from "./service-sends-with-basic-or-client-credentials.js";
@@ -22,10 +22,9 @@ export type { RuleProblem } from "./view.js";
 
 /** The named rules beyond the schema, in the order their codes are documented. */
 export const RULES: Readonly<Record<string, Rule>> = {
-  gmailRejectsOfflineAccess,
+  presetScopes,
   gmailDeviceFlowLacksMailScope,
   office365NeedsUsername,
-  office365NeedsScopes,
   oauthNeedsEndpoints,
   urlsAreHttps,
   redirectIsLoopback,
@@ -38,6 +37,7 @@ export const RULES: Readonly<Record<string, Rule>> = {
   serviceSendsWithBasicOrClientCredentials,
   serviceUrlIsHttps,
   serviceWithBuiltinClearsRealm,
+  office365BasicRetiring,
 };
 
 export function checkRules(root: Fields): RuleProblem[] {

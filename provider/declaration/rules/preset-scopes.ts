@@ -1,0 +1,44 @@
+import { type Rule, scopePath } from "./view.js";
+
+/**
+ * `<preset>-scopes` (and `gmail-offline-access`): the vendor's scope facts, read from the preset's
+ * data. A scope the vendor refuses or that yields the wrong token is named where it is written;
+ * each required scope missing in every accepted spelling is named once.
+ */
+export const presetScopes: Rule = ({ vendor, oauth, scopes, auth }) => {
+  if (!vendor || !oauth || scopes === undefined) return [];
+  const declared = new Set(scopes.map((scope) => scope.toLowerCase()));
+  const title = vendor.name === "gmail" ? "Gmail" : "Office365";
+  const rejected = vendor.rejectedScopes
+    .filter((entry) => declared.has(entry.scope.toLowerCase()))
+    .map((entry) => {
+      const written =
+        scopes.find((scope) => scope.toLowerCase() === entry.scope.toLowerCase()) ?? entry.scope;
+      return {
+        severity: "error" as const,
+        code: entry.code ?? `${vendor.name}-scopes`,
+        path: scopePath(auth, written),
+        message: `the scope "${written}" ${entry.why}`,
+        hint: `Remove "${written}" from auth.scopes.`,
+      };
+    });
+  const missing = vendor.requiredScopes.filter(
+    (required) => !required.anyOf.some((scope) => declared.has(scope.toLowerCase())),
+  );
+  if (missing.length === 0) return rejected;
+  const named = missing.map((required) => required.anyOf[0]).join(" and ");
+  const spellings = missing
+    .filter((required) => required.anyOf.length > 1)
+    .map((required) => ` (${required.anyOf.slice(1).join(", ")} also works for ${required.anyOf[0]})`)
+    .join("");
+  return [
+    ...rejected,
+    {
+      severity: "error",
+      code: `${vendor.name}-scopes`,
+      path: "/auth/scopes",
+      message: `${title} OAuth scopes lack ${named}`,
+      hint: `Add ${missing.map((required) => `${required.anyOf[0]}: ${required.why}`).join("; ")}.${spellings}`,
+    },
+  ];
+};
