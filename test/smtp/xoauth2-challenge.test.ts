@@ -43,7 +43,7 @@ const credentials: SmtpCredentials = {
   accessToken: "ya29.test-token",
 };
 
-function gmailOAuth(scopes: string[]) {
+function gmailOAuth(scopes: [string, ...string[]]) {
   return fx.normalized({
     preset: "gmail",
     smtp: { host: GMAIL },
