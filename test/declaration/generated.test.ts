@@ -1,3 +1,4 @@
+import { PROBLEM_CODES } from "../../provider/declaration/problem-codes.js";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
@@ -45,6 +46,9 @@ describe("presets", () => {
     // The preset's own scopes use the preferred spelling of each required scope, and none it rejects.
     for (const required of preset.requiredScopes) expect(preset.scopes).toContain(required.anyOf[0]);
     for (const rejected of preset.rejectedScopes) expect(preset.scopes).not.toContain(rejected.scope);
+    // The codes the preset-scopes rule raises from this data are registered ones.
+    for (const code of [`${preset.name}-scopes`, ...preset.rejectedScopes.map((r) => r.code ?? "")])
+      if (code) expect(PROBLEM_CODES).toHaveProperty([code]);
   });
 
   it("hold the vendor facts the OAuth flows depend on", () => {

@@ -1,3 +1,4 @@
+import type { ProblemCode } from "../problem-codes.js";
 import { type Rule, scopePath } from "./view.js";
 
 /**
@@ -9,6 +10,8 @@ export const presetScopes: Rule = ({ vendor, oauth, scopes, auth }) => {
   if (!vendor || !oauth || scopes === undefined) return [];
   const declared = new Set(scopes.map((scope) => scope.toLowerCase()));
   const title = vendor.name === "gmail" ? "Gmail" : "Office365";
+  // The preset data names registered codes (test/declaration/generated.test.ts checks them).
+  const ownCode = `${vendor.name}-scopes` as ProblemCode;
   const rejected = vendor.rejectedScopes
     .filter((entry) => declared.has(entry.scope.toLowerCase()))
     .map((entry) => {
@@ -16,7 +19,7 @@ export const presetScopes: Rule = ({ vendor, oauth, scopes, auth }) => {
         scopes.find((scope) => scope.toLowerCase() === entry.scope.toLowerCase()) ?? entry.scope;
       return {
         severity: "error" as const,
-        code: entry.code ?? `${vendor.name}-scopes`,
+        code: (entry.code ?? ownCode) as ProblemCode,
         path: scopePath(auth, written),
         message: `the scope "${written}" ${entry.why}`,
         hint: `Remove "${written}" from auth.scopes.`,
@@ -35,7 +38,7 @@ export const presetScopes: Rule = ({ vendor, oauth, scopes, auth }) => {
     ...rejected,
     {
       severity: "error",
-      code: `${vendor.name}-scopes`,
+      code: ownCode,
       path: "/auth/scopes",
       message: `${title} OAuth scopes lack ${named}`,
       hint: `Add ${missing.map((required) => `${required.anyOf[0]}: ${required.why}`).join("; ")}.${spellings}`,
