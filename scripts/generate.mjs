@@ -2,7 +2,8 @@
 // Generates, from schema/mailserver.schema.json (the source of truth):
 //  - provider/declaration/generated/schema-validator.ts: ajv's standalone validator, so that
 //    `mailserver validate` starts without loading or compiling ajv (see bench/cold-start);
-//  - provider/declaration/generated/declaration.ts: the TypeScript types of a declaration.
+//  - provider/declaration/generated/declaration.ts: the TypeScript types of a declaration;
+//  - docs/declaration.md: the declaration's reference (with provider/declaration/problem-codes.json).
 // `--check` fails when the committed files are stale (run by the test suite).
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -10,12 +11,11 @@ import { fileURLToPath } from "node:url";
 import { generateSchemaSources } from "./schema-sources.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const out = join(root, "provider/declaration/generated");
 const sources = await generateSchemaSources(root);
 const check = process.argv.includes("--check");
 let stale = false;
 for (const [name, text] of Object.entries(sources)) {
-  const path = join(out, name);
+  const path = join(root, name);
   let current = "";
   try {
     current = readFileSync(path, "utf8");
