@@ -1,7 +1,9 @@
 /**
  * Declarations for the sandboxes, as a user would write them: used by `npm run sandbox` (to try
- * the tool) and `npm run demo`. Built from the same objects the tests use (sandboxDeclaredAuth).
+ * the tool), `npm run demo` and the test that runs the manual's commands (test/docs/commands.test.ts). Built from the same objects the tests use (sandboxDeclaredAuth).
  */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { stringify } from "yaml";
 import type { MailServerDeclaration } from "../provider/declaration/generated/declaration.js";
 import { sandboxDeclaredAuth } from "./grant.js";
@@ -70,4 +72,44 @@ export function declarationYaml(
 ): string {
   const header = [`# yaml-language-server: $schema=${schemaPath}`, ...(note ? [`# ${note}`] : [])].join("\n");
   return `${header}\n${stringify(declaration, { flowCollectionPadding: true })}`;
+}
+
+/**
+ * The folder `npm run sandbox` writes (default `.sandbox/`): the sandbox CA as `ca.pem`, the Basic
+ * account's password in `.secrets/smtp-password` (mode 0600), and three declarations:
+ * `basic-starttls.yaml`, `oauth-device.yaml` and `oauth-loopback.yaml` (their grants go to
+ * `.secrets/oauth-device.json` and `.secrets/oauth-loopback.json` once authorized).
+ * @returns the declarations' file names
+ */
+export function writeSandboxFolder(
+  dir: string,
+  op: SandboxOP,
+  smtp: SandboxSmtp,
+  schemaPath: string,
+): string[] {
+  mkdirSync(join(dir, ".secrets"), { recursive: true, mode: 0o700 });
+  writeFileSync(join(dir, "ca.pem"), smtp.caPem);
+  writeFileSync(join(dir, ".secrets/smtp-password"), `${smtp.account.password}\n`, { mode: 0o600 });
+  const note = "Written by npm run sandbox: valid while it runs.";
+  const declarations: Record<string, MailServerDeclaration> = {
+    "basic-starttls.yaml": sandboxDeclaration(op, smtp, {
+      name: "sandbox-basic",
+      protocol: "starttls",
+      auth: { method: "basic", passwordFile: ".secrets/smtp-password" },
+      fromName: "Sandbox Notifications",
+    }),
+    "oauth-device.yaml": sandboxDeclaration(op, smtp, {
+      name: "sandbox-oauth-device",
+      auth: { method: "oauth", flow: "device", refreshTokenFile: ".secrets/oauth-device.json" },
+      fromName: "Sandbox Notifications",
+    }),
+    "oauth-loopback.yaml": sandboxDeclaration(op, smtp, {
+      name: "sandbox-oauth-loopback",
+      auth: { method: "oauth", flow: "loopback", refreshTokenFile: ".secrets/oauth-loopback.json" },
+    }),
+  };
+  for (const [name, declaration] of Object.entries(declarations)) {
+    writeFileSync(join(dir, name), declarationYaml(declaration, schemaPath, note));
+  }
+  return Object.keys(declarations);
 }

@@ -4,8 +4,7 @@
 // .sandbox/), prints the commands to try, shows every message that arrives, and runs until Ctrl-C.
 //   --dir PATH        where to write the declarations (default .sandbox)
 //   --auto-approve    approve device codes on the OP's pages by itself after 3 seconds
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
 const { values } = parseArgs({
@@ -16,7 +15,7 @@ const { values } = parseArgs({
 });
 const { startSandboxOP, accessTokenVerifier } = await import("../dist/sandbox/op.js");
 const { startSandboxSmtp } = await import("../dist/sandbox/smtp.js");
-const { declarationYaml, sandboxDeclaration } = await import("../dist/sandbox/declarations.js");
+const { writeSandboxFolder } = await import("../dist/sandbox/declarations.js");
 
 const op = await startSandboxOP({
   deviceFlowInterval: 2,
@@ -27,31 +26,7 @@ const smtp = await startSandboxSmtp({
 });
 
 const dir = resolve(values.dir);
-mkdirSync(join(dir, ".secrets"), { recursive: true, mode: 0o700 });
-writeFileSync(join(dir, "ca.pem"), smtp.caPem);
-writeFileSync(join(dir, ".secrets/smtp-password"), `${smtp.account.password}\n`, { mode: 0o600 });
-const schema = resolve("schema/mailserver.schema.json");
-const note = "Written by npm run sandbox: valid while it runs.";
-const declarations = {
-  "basic-starttls.yaml": sandboxDeclaration(op, smtp, {
-    name: "sandbox-basic",
-    protocol: "starttls",
-    auth: { method: "basic", passwordFile: ".secrets/smtp-password" },
-    fromName: "Sandbox Notifications",
-  }),
-  "oauth-device.yaml": sandboxDeclaration(op, smtp, {
-    name: "sandbox-oauth-device",
-    auth: { method: "oauth", flow: "device", refreshTokenFile: ".secrets/oauth-device.json" },
-    fromName: "Sandbox Notifications",
-  }),
-  "oauth-loopback.yaml": sandboxDeclaration(op, smtp, {
-    name: "sandbox-oauth-loopback",
-    auth: { method: "oauth", flow: "loopback", refreshTokenFile: ".secrets/oauth-loopback.json" },
-  }),
-};
-for (const [name, declaration] of Object.entries(declarations)) {
-  writeFileSync(join(dir, name), declarationYaml(declaration, schema, note));
-}
+writeSandboxFolder(dir, op, smtp, resolve("schema/mailserver.schema.json"));
 
 const at = relative(process.cwd(), dir) || ".";
 console.log(`Sandbox OpenID Provider  ${op.issuer}  (sign in as ${op.account.login}, any password)
