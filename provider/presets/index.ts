@@ -1,3 +1,4 @@
+import type { ProblemCode } from "../declaration/problem-codes.js";
 import gmail from "./gmail.json" with { type: "json" };
 import office365 from "./office365.json" with { type: "json" };
 
@@ -42,7 +43,7 @@ export interface RequiredScope {
 export interface RejectedScope {
   scope: string;
   /** The problem code (default `<preset>-scopes`). */
-  code?: string;
+  code?: ProblemCode;
   /** Why it does not work, completing "the scope S ...". */
   why: string;
 }
