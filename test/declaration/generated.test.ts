@@ -1,7 +1,7 @@
-import { PROBLEM_CODES } from "../../provider/declaration/problem-codes.js";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { PROBLEM_CODES } from "../../provider/declaration/problem-codes.js";
 import { PRESETS } from "../../provider/presets/index.js";
 
 describe("what is generated from the schema", () => {
