@@ -78,6 +78,8 @@ afterAll(async () => {
 
 describe.skipIf(skip)(
   `the real pulumi CLI ${pulumiCli?.version ?? ""} (${pulumiCli?.source ?? ""}), Basic auth`,
+  // Several CLI runs per scenario, each starting node programs and plugins: minutes on 2 busy cores.
+  { timeout: 300_000 },
   () => {
     it("a. pulumi up creates, stack output has the outputs, a from-name change is an update (not a replace), destroy deletes", async () => {
       const project = await basicProject("mail-basic");
