@@ -6,8 +6,8 @@ import {
   storeRotatedRefreshToken,
 } from "./declaration/secrets.js";
 import { isMailServerError, MailServerError } from "./errors.js";
-import { identityFromClaims } from "./oauth/id-token.js";
 import type { RefreshedGrant, RefreshGrantOptions } from "./oauth/tokens.js";
+import { claimsEmail, resolveUsername } from "./oauth/username.js";
 import type { SmtpCredentials } from "./smtp/session.js";
 
 export type { SmtpCredentials } from "./smtp/session.js";
@@ -106,12 +106,12 @@ export async function resolveSmtpCredentials(
     persisted = await storeRotatedRefreshToken(ref, refreshed.refreshToken, options.baseDir);
   }
 
-  const recorded = await recordedIdentity(auth.refreshToken, options.baseDir);
-  const identity = identityFromClaims(
-    refreshed.idTokenClaims,
-    { ...auth, ...(auth.username === undefined && recorded.username && { username: recorded.username }) },
-    decl.from.address,
-  );
+  // The one username resolution: declared, the token's account (ID token, userinfo), recorded.
+  const identity = resolveUsername({
+    declared: auth.username,
+    token: refreshed.accountEmail ?? claimsEmail(refreshed.idTokenClaims, auth),
+    recorded: await recordedIdentity(auth.refreshToken, options.baseDir),
+  });
   return {
     credentials: { method: "oauth", username: identity.username, accessToken: refreshed.accessToken },
     grant: {
@@ -121,7 +121,7 @@ export async function resolveSmtpCredentials(
       scope: refreshed.scope,
       expiresAt: refreshed.expiresAt,
       ...(refreshed.idTokenClaims && { idTokenClaims: refreshed.idTokenClaims }),
-      fromAddress: identity.fromAddress ?? recorded.email ?? null,
+      fromAddress: decl.from.address ?? identity.fromAddress,
     },
   };
 }

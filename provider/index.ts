@@ -19,7 +19,7 @@ export {
   type SecretInput,
 } from "./mail-server.js";
 export { discoverIssuer, resolveEndpoints } from "./oauth/discover.js";
-export { identityFromClaims } from "./oauth/id-token.js";
 export { refreshGrant, revokeGrant } from "./oauth/tokens.js";
+export { identityFromClaims } from "./oauth/username.js";
 export { sendTestEmail, type TestEmailReport } from "./smtp/test-email.js";
 export { type VerifyReport, verifySmtp } from "./smtp/verify.js";

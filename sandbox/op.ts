@@ -62,6 +62,8 @@ export interface SandboxOPFaults {
    * 12.2, and what many OPs do), or of every answer. Userinfo still has them.
    */
   omitEmailFromIdToken?: "refresh" | "always";
+  /** Leave the email claims out of the userinfo endpoint's answers too. */
+  omitEmailFromUserinfo?: boolean;
   /** Hold every token request this long before handling it (an issuer that hangs). */
   tokenDelayMs?: number;
 }
@@ -170,9 +172,10 @@ export async function startSandboxOP(options: SandboxOPOptions = {}): Promise<Sa
       accountId: id,
       claims: (use: string) => {
         const omit =
-          use === "id_token" &&
-          (faults.omitEmailFromIdToken === "always" ||
-            (faults.omitEmailFromIdToken === "refresh" && grantTypeOf(ctx) === "refresh_token"));
+          (use === "userinfo" && faults.omitEmailFromUserinfo) ||
+          (use === "id_token" &&
+            (faults.omitEmailFromIdToken === "always" ||
+              (faults.omitEmailFromIdToken === "refresh" && grantTypeOf(ctx) === "refresh_token")));
         return { sub: id, ...(id.includes("@") && !omit && { email: id, email_verified: true }) };
       },
     }),

@@ -16,8 +16,8 @@ import {
   secretResolver,
   storeRotatedRefreshToken,
 } from "../declaration/secrets.js";
-import { emailFromClaims } from "../oauth/id-token.js";
 import type { RefreshedGrant } from "../oauth/tokens.js";
+import { claimsEmail } from "../oauth/username.js";
 import type { ObservedFacts, ObservedGrant } from "./facts.js";
 import type { ObserveOptions, ObserveSteps } from "./observe.js";
 import { HTTP_STEP_MS } from "./observe-deadline.js";
@@ -120,9 +120,8 @@ export async function observeGrant(
   }
   grant.ok = true;
   grant.scope = [...refreshed.scope];
-  grant.email = refreshed.idTokenClaims
-    ? emailFromClaims(refreshed.idTokenClaims, auth.usernameClaims)
-    : null;
+  // The account's email as the username resolution sees it (ID token, else userinfo).
+  grant.email = (refreshed.accountEmail ?? claimsEmail(refreshed.idTokenClaims, auth)).email;
   grant.rotated = refreshed.rotated;
   if (refreshed.rotated && !refreshed.saved && saveFailure === undefined) await save(refreshed.refreshToken);
   if (saveFailure !== undefined) {

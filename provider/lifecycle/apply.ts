@@ -10,9 +10,10 @@ import {
   normalizeDeclaration,
 } from "../declaration/normalize.js";
 import { describeErrors } from "../declaration/problem.js";
-import { type SecretResolver, secretResolver } from "../declaration/secrets.js";
+import { recordedIdentity, type SecretResolver, secretResolver } from "../declaration/secrets.js";
 import { validateDeclarationValue } from "../declaration/validate.js";
 import { MailServerError } from "../errors.js";
+import { resolveUsername } from "../oauth/username.js";
 import { obtainGrant } from "./grant.js";
 import { inputsOf, type MailServerState, STATE_VERSION, splitInputs } from "./state.js";
 import type { IssuerMetadata, LifecycleSteps, SmtpCredentials, VerifyReport } from "./steps.js";
@@ -165,28 +166,22 @@ async function oauthFacts(
     ...(context.log && { log: context.log }),
     ...(context.now && { now: context.now }),
   });
-  // A refresh response may carry no ID token: keep the identity learned when the grant was made.
-  const identity = grant.idTokenClaims
-    ? context.steps.identityFromClaims(grant.idTokenClaims, auth, declaration.from.address)
-    : {
-        username: auth.username ?? previous?.username ?? "",
-        ...((declaration.from.address ?? previous?.fromAddress) !== undefined && {
-          fromAddress: declaration.from.address ?? previous?.fromAddress,
-        }),
-      };
-  if (!identity.username) {
-    throw new MailServerError(
-      "username-missing",
-      `${declaration.name}: no SMTP username: the grant's ID token carries no email`,
-      {
-        field: "auth.username",
-      },
-    );
-  }
+  // The one username resolution: declared, the grant's account (ID token, userinfo), then what
+  // was recorded when the grant was made (this resource's state, or the authorize --out file).
+  const recordedFile = await recordedIdentity(auth.refreshToken, context.absoluteBase);
+  const identity = resolveUsername({
+    declared: auth.username,
+    token: grant.account,
+    recorded: {
+      username: previous?.username ?? recordedFile.username,
+      email: previous?.fromAddress ?? recordedFile.email,
+    },
+  });
+  const fromAddress = declaration.from.address ?? identity.fromAddress;
   return {
     endpoints,
     username: identity.username,
-    ...(identity.fromAddress != null && { fromAddress: identity.fromAddress }),
+    ...(fromAddress !== null && { fromAddress }),
     accessToken: grant.accessToken,
     refreshToken: grant.refreshToken,
     refreshTokenChanged: grant.changed,

@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import type { NormalizedOAuthAuth } from "../declaration/normalize.js";
 import { type SecretResolver, storeRotatedRefreshToken } from "../declaration/secrets.js";
 import { isMailServerError, MailServerError } from "../errors.js";
+import { claimsEmail, type TokenEmail } from "../oauth/username.js";
 import { canPrompt, promptWriter } from "./prompt.js";
 import type { MailServerState } from "./state.js";
 import type { LifecycleSteps } from "./steps.js";
@@ -18,6 +19,8 @@ export interface UsableGrant {
   scope: string[];
   grantedAt: string;
   idTokenClaims?: Record<string, unknown>;
+  /** The email of the account the grant is for (ID token, else userinfo), when known. */
+  account?: TokenEmail;
   /** Where it came from, for the diagnostics. */
   source: "stored" | "declared" | "authorized";
   /** The refresh token changed (rotation or new authorization): the state must be saved with it. */
@@ -84,6 +87,7 @@ export async function obtainGrant(
         scope: refreshed.scope.length > 0 ? refreshed.scope : (previous?.scopes ?? auth.scopes),
         grantedAt: (candidate.source === "stored" && previous?.grantedAt) || now().toISOString(),
         ...(refreshed.idTokenClaims && { idTokenClaims: refreshed.idTokenClaims }),
+        account: refreshed.accountEmail ?? claimsEmail(refreshed.idTokenClaims, auth),
         source: candidate.source,
         changed: refreshToken !== previous?.refreshToken,
         ...(written
@@ -128,6 +132,8 @@ export async function obtainGrant(
     scope: grant.scope,
     grantedAt: grant.obtainedAt,
     ...(grant.idTokenClaims && { idTokenClaims: grant.idTokenClaims }),
+    // authorize() resolved the username already: its account email, else that username.
+    account: { email: grant.email ?? grant.username, source: "id-token" },
     source: "authorized",
     changed: true,
     ...(written

@@ -4,7 +4,6 @@
  */
 import { type AuthorizationPrompt, authorize } from "../oauth/authorize.js";
 import { resolveEndpoints } from "../oauth/discover.js";
-import { identityFromClaims } from "../oauth/id-token.js";
 import { refreshGrant, revokeGrant } from "../oauth/tokens.js";
 import { sendTestEmail } from "../smtp/test-email.js";
 import { verifySmtp } from "../smtp/verify.js";
@@ -35,7 +34,6 @@ export function realSteps(): LifecycleSteps {
       }),
     refreshGrant,
     revokeGrant,
-    identityFromClaims,
     verifySmtp: (declaration, credentials, baseDir) => verifySmtp(declaration, credentials, { baseDir }),
     sendTestEmail: (declaration, credentials, baseDir, fromAddress) =>
       sendTestEmail(declaration, credentials, {

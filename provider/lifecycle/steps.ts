@@ -9,7 +9,6 @@ import type {
   AuthorizeOptions,
   Grant,
   IssuerMetadata,
-  identityFromClaims,
   RefreshedGrant,
   refreshGrant,
   resolveEndpoints,
@@ -32,8 +31,6 @@ export interface LifecycleSteps {
   ): Promise<Grant>;
   refreshGrant: typeof refreshGrant;
   revokeGrant: typeof revokeGrant;
-  /** The SMTP username and From address from ID-token claims (declared values win). */
-  identityFromClaims: typeof identityFromClaims;
   verifySmtp(
     declaration: NormalizedCustomDeclaration,
     credentials: SmtpCredentials,

@@ -9,8 +9,11 @@ import { MailServerError } from "../errors.js";
 import { configureClient } from "./client.js";
 import { type DevicePrompt, runDeviceFlow } from "./device-flow.js";
 import { formatSeconds } from "./http.js";
-import { checkTenant, identityFromClaims, nonSecretClaims } from "./id-token.js";
+import { checkTenant, nonSecretClaims } from "./id-token.js";
 import { type LoopbackFlowOptions, type LoopbackPrompt, runLoopbackFlow } from "./loopback-flow.js";
+import { watchTokenEndpoint } from "./token-response.js";
+import { tokenEmail } from "./userinfo.js";
+import { resolveUsername } from "./username.js";
 
 /** What to show the person: a device code to enter, or a URL to open. */
 export type AuthorizationPrompt = DevicePrompt | LoopbackPrompt;
@@ -78,46 +81,72 @@ export async function authorize(auth: NormalizedOAuthAuth, options: AuthorizeOpt
     ...(options.clientSecret !== undefined && { clientSecret: options.clientSecret }),
     ...(options.fetch && { fetch: options.fetch }),
   });
+  const wire = watchTokenEndpoint(config);
   const deadline = options.timeoutMs !== undefined ? AbortSignal.timeout(options.timeoutMs) : undefined;
   const signal = AbortSignal.any([options.signal, deadline].filter((s): s is AbortSignal => s !== undefined));
   const flow = options.flow ?? auth.flow;
-  let tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers;
+  // Every check that can fail the authorization, run before the loopback flow answers the browser.
+  let grant: Grant | undefined;
+  const judge = async (tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers) => {
+    grant = await grantOf(tokens, config, auth, metadata.issuer);
+    rememberJwks();
+  };
+  const run = (which: "device" | "loopback") =>
+    runFlow(which, config, auth, { ...options, judge, wire }, signal).catch((error: unknown) => {
+      throw translateAbort(error, deadline, options.timeoutMs);
+    });
   try {
-    tokens = await runFlow(flow, config, auth, options, signal);
+    await run(flow);
   } catch (error) {
     if (
-      error instanceof MailServerError &&
-      error.code === "device-flow-blocked" &&
-      options.fallbackToLoopback
-    ) {
-      options.onFallback?.(error.message);
-      tokens = await runFlow("loopback", config, auth, options, signal).catch((fallbackError: unknown) => {
-        throw translateAbort(fallbackError, deadline, options.timeoutMs);
-      });
-    } else {
-      throw translateAbort(error, deadline, options.timeoutMs);
-    }
+      !(
+        error instanceof MailServerError &&
+        error.code === "device-flow-blocked" &&
+        options.fallbackToLoopback
+      )
+    )
+      throw error;
+    options.onFallback?.(error.message);
+    await run("loopback");
   }
+  if (!grant) throw new TypeError("the flow ended without judging its tokens");
+  return grant;
+}
 
+/**
+ * The grant from a token response, or why it is not one: no refresh token, an ID token of another
+ * tenant, no SMTP username from any source.
+ */
+async function grantOf(
+  tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers,
+  config: oidc.Configuration,
+  auth: NormalizedOAuthAuth,
+  issuer: string | null,
+): Promise<Grant> {
   if (!tokens.refresh_token) {
     throw new MailServerError("authorization-failed", "the issuer granted no refresh token", {
       remedy:
         "Request offline access: add the scope offline_access (Microsoft, most issuers); Google needs access_type=offline and prompt=consent (preset gmail).",
     });
   }
-  rememberJwks();
   const claims = tokens.claims() as Record<string, unknown> | undefined;
   checkTenant(claims, auth);
-  const identity = identityFromClaims(claims, auth, options.fromAddress);
+  const account = await tokenEmail(
+    config,
+    auth,
+    { accessToken: tokens.access_token, claims },
+    auth.username === undefined,
+  );
+  const identity = resolveUsername({ declared: auth.username, token: account });
   return {
     refreshToken: tokens.refresh_token,
     accessToken: tokens.access_token,
     scope: tokens.scope ? tokens.scope.split(/\s+/).filter(Boolean) : [...auth.scopes],
     obtainedAt: new Date().toISOString(),
-    issuer: typeof claims?.iss === "string" ? claims.iss : (metadata.issuer ?? ""),
+    issuer: typeof claims?.iss === "string" ? claims.iss : (issuer ?? ""),
     clientId: auth.clientId,
     username: identity.username,
-    email: identity.email,
+    email: account.email,
     idTokenClaims: nonSecretClaims(claims),
   };
 }
@@ -126,16 +155,25 @@ function runFlow(
   flow: "device" | "loopback",
   config: oidc.Configuration,
   auth: NormalizedOAuthAuth,
-  options: AuthorizeOptions,
+  options: AuthorizeOptions & Pick<LoopbackFlowOptions, "judge" | "wire">,
   signal: AbortSignal,
 ) {
-  if (flow === "device") return runDeviceFlow(config, auth, { prompt: options.prompt, signal });
+  if (flow === "device") {
+    return runDeviceFlow(config, auth, {
+      prompt: options.prompt,
+      signal,
+      ...(options.judge && { judge: options.judge }),
+      ...(options.wire && { wire: options.wire }),
+    });
+  }
   return runLoopbackFlow(config, auth, {
     prompt: options.prompt,
     signal,
     ...(options.noBrowser !== undefined && { noBrowser: options.noBrowser }),
     ...(options.openBrowser && { openBrowser: options.openBrowser }),
     ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+    ...(options.judge && { judge: options.judge }),
+    ...(options.wire && { wire: options.wire }),
   });
 }
 

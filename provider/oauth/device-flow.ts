@@ -6,6 +6,7 @@ import * as oidc from "openid-client";
 import type { NormalizedOAuthAuth } from "../declaration/normalize.js";
 import { MailServerError } from "../errors.js";
 import { toMailServerError } from "./remedies.js";
+import type { TokenEndpointWatch } from "./token-response.js";
 
 /** What the person must see: where to go and which code to enter. */
 export interface DevicePrompt {
@@ -22,6 +23,10 @@ export interface DeviceFlowOptions {
   /** Stops polling (the caller's overall timeout or a cancel). */
   signal?: AbortSignal;
   now?: () => number;
+  /** Checks the tokens (refresh token, tenant, username); what it throws fails the flow. */
+  judge?: (tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers) => Promise<void>;
+  /** The token endpoint's answers, for naming a failure by what the issuer said (./token-response.ts). */
+  wire?: TokenEndpointWatch;
 }
 
 /**
@@ -40,7 +45,7 @@ export async function startDeviceFlow(
   try {
     return await oidc.initiateDeviceAuthorization(config, { scope: auth.scopes.join(" ") });
   } catch (error) {
-    throw toMailServerError(error, "the device authorization request");
+    throw toMailServerError(error, "the device authorization request", { flow: "device" });
   }
 }
 
@@ -52,7 +57,7 @@ export async function startDeviceFlow(
 export async function pollDeviceFlow(
   config: oidc.Configuration,
   device: oidc.DeviceAuthorizationResponse,
-  options: { signal?: AbortSignal } = {},
+  options: Pick<DeviceFlowOptions, "signal" | "wire"> = {},
 ): Promise<oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers> {
   const expiry = AbortSignal.timeout(device.expires_in * 1000);
   const signal = options.signal ? AbortSignal.any([options.signal, expiry]) : expiry;
@@ -66,7 +71,9 @@ export async function pollDeviceFlow(
         `nobody approved the device code within its lifetime (${device.expires_in} s)`,
       );
     }
-    throw toMailServerError(error, "the device authorization");
+    throw options.wire
+      ? options.wire.failure(error, "the device authorization", { flow: "device" })
+      : toMailServerError(error, "the device authorization", { flow: "device" });
   }
 }
 
@@ -85,5 +92,10 @@ export async function runDeviceFlow(
     userCode: device.user_code,
     expiresAt: new Date(now() + device.expires_in * 1000).toISOString(),
   });
-  return pollDeviceFlow(config, device, options.signal ? { signal: options.signal } : {});
+  const tokens = await pollDeviceFlow(config, device, {
+    ...(options.signal && { signal: options.signal }),
+    ...(options.wire && { wire: options.wire }),
+  });
+  await options.judge?.(tokens);
+  return tokens;
 }

@@ -7,45 +7,8 @@
 import type { NormalizedOAuthAuth } from "../declaration/normalize.js";
 import { MailServerError } from "../errors.js";
 
-export interface Identity {
-  /** The SMTP username: declared `auth.username`, else the email from the ID token. */
-  username: string;
-  /** The From Address: declared `from.address`, else the email from the ID token; null when neither. */
-  fromAddress: string | null;
-  /** The email from the ID token (Microsoft: email, then preferred_username, then upn); null when absent. */
-  email: string | null;
-}
-
 /** Claims that are one-time values or hashes of tokens: not worth storing. */
 const DROPPED_CLAIMS = new Set(["nonce", "at_hash", "c_hash", "s_hash", "rt_hash", "sid", "jti"]);
-
-/**
- * Derives the SMTP username and From Address. Declared values win; else the first claim of
- * `auth.usernameClaims` that holds an address. Neither: the SMTP username must be entered.
- * @example
- * identityFromClaims({ email: "ops@contoso.com" }, auth) // { username: "ops@contoso.com", fromAddress: "ops@contoso.com", email: "ops@contoso.com" }
- * @see OpenID Connect Core 1.0 section 5.1 (standard claims)
- */
-export function identityFromClaims(
-  claims: Record<string, unknown> | undefined,
-  auth: Pick<NormalizedOAuthAuth, "username" | "usernameClaims">,
-  declaredFrom?: string,
-): Identity {
-  const email = emailFromClaims(claims ?? {}, auth.usernameClaims);
-  const username = auth.username ?? email;
-  if (!username) {
-    const looked = auth.usernameClaims.join(", ");
-    throw new MailServerError(
-      "username-missing",
-      claims
-        ? `the ID token carries no email (looked for ${looked}) and auth.username is not declared: the SMTP username must be entered`
-        : "there is no ID token and auth.username is not declared: the SMTP username must be entered",
-      { field: "auth.username" },
-    );
-  }
-  const fromAddress = declaredFrom ?? email ?? (username.includes("@") ? username : null);
-  return { username, fromAddress, email };
-}
 
 /** The first of `names` whose claim is a string that looks like an address. */
 export function emailFromClaims(claims: Record<string, unknown>, names: readonly string[]): string | null {

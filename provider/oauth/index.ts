@@ -4,7 +4,7 @@
 export { type AuthorizationPrompt, type AuthorizeOptions, authorize, type Grant } from "./authorize.js";
 export type { DevicePrompt } from "./device-flow.js";
 export { type DiscoverOptions, discoverIssuer, type IssuerMetadata, resolveEndpoints } from "./discover.js";
-export { type Identity, identityFromClaims, nonSecretClaims } from "./id-token.js";
+export { nonSecretClaims } from "./id-token.js";
 export type { LoopbackPrompt } from "./loopback-flow.js";
 export { OAUTH_REMEDIES, type OAuthRemedy, oauthFailure, remedyFor } from "./remedies.js";
 export {
@@ -14,3 +14,4 @@ export {
   refreshGrant,
   revokeGrant,
 } from "./tokens.js";
+export { type Identity, identityFromClaims } from "./username.js";

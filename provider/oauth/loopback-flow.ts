@@ -9,6 +9,7 @@ import { MailServerError } from "../errors.js";
 import { listenForCallback } from "./callback-server.js";
 import { formatSeconds } from "./http.js";
 import { toMailServerError } from "./remedies.js";
+import type { TokenEndpointWatch } from "./token-response.js";
 
 /** Default time to wait for the person: 5 minutes. */
 const DEFAULT_LOOPBACK_TIMEOUT_MS = 5 * 60_000;
@@ -29,6 +30,13 @@ export interface LoopbackFlowOptions {
   /** How long to wait for the callback (default 5 min). */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * Checks the tokens (refresh token, tenant, username) before the browser gets its page: what it
+   * throws fails the flow, and the page shows it.
+   */
+  judge?: (tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers) => Promise<void>;
+  /** The token endpoint's answers, for naming a failure by what the issuer said (./token-response.ts). */
+  wire?: TokenEndpointWatch;
   /** Randomness for state, nonce and PKCE (tests); default openid-client's. */
   random?: { state(): string; nonce(): string; codeVerifier(): string };
 }
@@ -92,20 +100,30 @@ export async function runLoopbackFlow(
     if (!options.noBrowser) void openQuietly(authorizationUrl, options.openBrowser);
 
     const callbackUrl = await untilAborted(listener.callback, signal);
+    let tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers;
     try {
-      const tokens = await oidc.authorizationCodeGrant(config, callbackUrl, {
+      tokens = await oidc.authorizationCodeGrant(config, callbackUrl, {
         pkceCodeVerifier: codeVerifier,
         expectedState: state,
         ...(nonce !== undefined && { expectedNonce: nonce }),
         idTokenExpected: nonce !== undefined,
       });
-      listener.respond({ ok: true, message: "The mail server setting is authorized." });
-      return tokens;
+      // Judged before the page is answered: the page must not say "authorized" and then fail.
+      await options.judge?.(tokens);
     } catch (error) {
-      const failure = toMailServerError(error, "the authorization");
-      listener.respond({ ok: false, message: failure.message });
+      const failure = options.wire
+        ? options.wire.failure(error, "the authorization", { flow: "loopback" })
+        : toMailServerError(error, "the authorization", { flow: "loopback" });
+      const shown =
+        failure instanceof MailServerError ? failure : toMailServerError(failure, "the authorization");
+      listener.respond({
+        ok: false,
+        message: `${shown.message.replace(/\.$/, "")}. What to do: ${shown.remedy}`,
+      });
       throw failure;
     }
+    listener.respond({ ok: true, message: "The mail server setting is authorized." });
+    return tokens;
   } catch (error) {
     if (options.signal?.aborted && error === options.signal.reason) throw error;
     if (timeout.aborted && error === timeout.reason) {

@@ -5,23 +5,45 @@
  */
 import { type ErrorCode, MailServerError } from "../errors.js";
 
+/** The OAuth step an error came from: it can change what an error means (AADSTS53003). */
+export type OAuthFlow = "device" | "loopback" | "refresh";
+
 export interface OAuthRemedy {
   /** An OAuth `error` value (RFC 6749 5.2, RFC 8628 3.5) or a Microsoft `AADSTS` code. */
   match: string;
+  /** The steps where people meet it and where this row applies (all when absent). */
+  flows?: readonly OAuthFlow[];
   code: ErrorCode;
   /** What the error means, in the terms of the person fixing it. */
   meaning: string;
   remedy: string;
 }
 
-export const OAUTH_REMEDIES: readonly OAuthRemedy[] = [
+const ENTRA_APP = "Entra ID > App registrations > the app";
+const AUTHORIZE_AGAIN = "Run `mailserver authorize FILE --out FILE.json` for a new grant.";
+
+/**
+ * Microsoft identity platform errors, by the AADSTS code in `error_description`: the codes people
+ * hit in the device flow, the loopback flow and refreshing a grant.
+ * @see https://learn.microsoft.com/entra/identity-platform/reference-error-codes
+ */
+export const MICROSOFT_REMEDIES: readonly OAuthRemedy[] = [
   {
     match: "AADSTS53003",
+    flows: ["device"],
     code: "device-flow-blocked",
     meaning:
       "Conditional Access blocked the sign-in (Microsoft recommends that tenants block the device code flow)",
     remedy:
       "Use the loopback flow with a browser: `mailserver authorize FILE --flow loopback` (or set auth.flow: loopback).",
+  },
+  {
+    match: "AADSTS53003",
+    flows: ["loopback", "refresh"],
+    code: "authorization-failed",
+    meaning: "a Conditional Access policy blocked the sign-in or the token",
+    remedy:
+      "Find the policy in Entra ID > Sign-in logs (the failed sign-in's Conditional Access tab), and have an administrator allow this app, this location or this device for the mailbox.",
   },
   {
     match: "AADSTS50076",
@@ -51,6 +73,116 @@ export const OAUTH_REMEDIES: readonly OAuthRemedy[] = [
     remedy:
       "Check auth.clientId, and that the app is multi-tenant or registered in the tenant of auth.issuer/auth.tenantId.",
   },
+  {
+    match: "AADSTS7000218",
+    flows: ["device", "loopback", "refresh"],
+    code: "token-request-failed",
+    meaning:
+      "the app registration is not a public client, so Microsoft wants a client secret or assertion (the request body must contain client_assertion or client_secret)",
+    remedy: `Turn on "Allow public client flows" (${ENTRA_APP} > Authentication > Advanced settings), or declare the app's secret as auth.clientSecret.`,
+  },
+  {
+    match: "AADSTS700025",
+    flows: ["loopback", "refresh"],
+    code: "token-request-failed",
+    meaning: "the app is a public client, so a client secret must not be sent",
+    remedy: "Remove auth.clientSecret from the declaration (a public client has none).",
+  },
+  {
+    match: "AADSTS50011",
+    flows: ["loopback"],
+    code: "authorization-failed",
+    meaning: "the redirect URI is not registered for the app",
+    remedy: `Add http://localhost as a redirect URI of the platform "Mobile and desktop applications" (${ENTRA_APP} > Authentication), and declare auth.redirectUri: http://localhost/callback (Microsoft ignores the port of loopback URIs).`,
+  },
+  {
+    match: "AADSTS54005",
+    flows: ["loopback"],
+    code: "authorization-failed",
+    meaning:
+      "the authorization code was already redeemed (a code works once: a reloaded page or another tool used it)",
+    remedy: "Run `mailserver authorize FILE` again, and let only this command receive the redirect.",
+  },
+  {
+    match: "AADSTS50020",
+    flows: ["device", "loopback"],
+    code: "authorization-failed",
+    meaning: "the account that signed in is not a user of the app's tenant",
+    remedy:
+      "Sign in as the mailbox that sends (an account of the tenant), or use the mailbox's tenant: auth.tenantId or its tenant-specific issuer.",
+  },
+  {
+    match: "AADSTS50105",
+    flows: ["device", "loopback"],
+    code: "authorization-failed",
+    meaning: "the app requires user assignment and this account is not assigned to it",
+    remedy:
+      "Assign the mailbox's account to the app: Entra ID > Enterprise applications > the app > Users and groups.",
+  },
+  {
+    match: "AADSTS50194",
+    code: "authorization-failed",
+    meaning: "the app is single-tenant, so the multi-tenant issuer (common) cannot be used",
+    remedy:
+      "Use the tenant's issuer (https://login.microsoftonline.com/TENANT_ID/v2.0) or declare auth.tenantId.",
+  },
+  {
+    match: "AADSTS90002",
+    code: "authorization-failed",
+    meaning: "the tenant in the issuer URL does not exist",
+    remedy:
+      "Check auth.tenantId or the tenant in auth.issuer (the Directory (tenant) ID of the app's overview page).",
+  },
+  {
+    match: "AADSTS70011",
+    code: "authorization-failed",
+    meaning: "a requested scope is not valid for Microsoft",
+    remedy:
+      "Check auth.scopes: https://outlook.office365.com/SMTP.Send (or https://outlook.office.com/SMTP.Send), openid, email and offline_access.",
+  },
+  {
+    match: "AADSTS500011",
+    code: "authorization-failed",
+    meaning: "the resource of a scope (Exchange Online) was not found in the tenant",
+    remedy:
+      "Check that the tenant has Exchange Online and that the scope is spelled https://outlook.office365.com/SMTP.Send.",
+  },
+  {
+    match: "AADSTS70008",
+    flows: ["refresh"],
+    code: "grant-invalid",
+    meaning: "the refresh token expired or was revoked",
+    remedy: AUTHORIZE_AGAIN,
+  },
+  {
+    match: "AADSTS700082",
+    flows: ["refresh"],
+    code: "grant-invalid",
+    meaning: "the refresh token expired after 90 days without use",
+    remedy: `${AUTHORIZE_AGAIN} Refreshing it at least monthly (mailserver drift on a schedule) keeps it alive.`,
+  },
+  {
+    match: "AADSTS50173",
+    flows: ["refresh"],
+    code: "grant-invalid",
+    meaning: "the grant was revoked, for example because the account's password changed",
+    remedy: AUTHORIZE_AGAIN,
+  },
+  {
+    match: "AADSTS70043",
+    flows: ["refresh"],
+    code: "grant-invalid",
+    meaning: "the refresh token expired because of a Conditional Access sign-in frequency policy",
+    remedy: `${AUTHORIZE_AGAIN} The policy decides how long a grant lasts; an administrator can exclude this app.`,
+  },
+];
+
+/**
+ * The OAuth errors of RFC 6749 and RFC 8628, for any issuer.
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
+ * @see https://www.rfc-editor.org/rfc/rfc8628#section-3.5
+ */
+export const OAUTH_ERROR_REMEDIES: readonly OAuthRemedy[] = [
   {
     match: "invalid_grant",
     code: "grant-invalid",
@@ -108,18 +240,31 @@ export const OAUTH_REMEDIES: readonly OAuthRemedy[] = [
   },
 ];
 
+/** Every remedy row: Microsoft's AADSTS codes first (more specific than the OAuth error). */
+export const OAUTH_REMEDIES: readonly OAuthRemedy[] = [...MICROSOFT_REMEDIES, ...OAUTH_ERROR_REMEDIES];
+
 /** An OAuth error response as openid-client reports it. */
 export interface OAuthErrorBody {
   error: string;
   error_description?: string | undefined;
 }
 
-/** The remedy entry for an OAuth error, AADSTS codes first. */
-export function remedyFor(body: OAuthErrorBody): OAuthRemedy | undefined {
+/** Where an error happened, when that decides its remedy. */
+export interface OAuthErrorContext {
+  flow?: OAuthFlow;
+}
+
+/**
+ * The remedy entry for an OAuth error: its AADSTS code's row for this flow first, else its
+ * OAuth error's; undefined for an unknown error (the registry's generic remedy applies).
+ */
+export function remedyFor(body: OAuthErrorBody, context: OAuthErrorContext = {}): OAuthRemedy | undefined {
   const aadsts = /AADSTS\d+/.exec(body.error_description ?? "")?.[0];
+  const fits = (entry: OAuthRemedy) =>
+    !entry.flows || context.flow === undefined || entry.flows.includes(context.flow);
   return (
-    (aadsts && OAUTH_REMEDIES.find((entry) => entry.match === aadsts)) ||
-    OAUTH_REMEDIES.find((entry) => entry.match === body.error)
+    (aadsts && OAUTH_REMEDIES.find((entry) => entry.match === aadsts && fits(entry))) ||
+    OAUTH_REMEDIES.find((entry) => entry.match === body.error && fits(entry))
   );
 }
 
@@ -127,8 +272,13 @@ export function remedyFor(body: OAuthErrorBody): OAuthRemedy | undefined {
  * Turns an issuer's OAuth error into a MailServerError with a remedy.
  * @param step what was being done, for the message ("the device authorization request")
  */
-export function oauthFailure(body: OAuthErrorBody, step: string, cause?: unknown): MailServerError {
-  const entry = remedyFor(body);
+export function oauthFailure(
+  body: OAuthErrorBody,
+  step: string,
+  cause?: unknown,
+  context: OAuthErrorContext = {},
+): MailServerError {
+  const entry = remedyFor(body, context);
   const description = body.error_description ? `: ${firstLine(body.error_description)}` : "";
   const meaning = entry ? ` - ${entry.meaning}` : "";
   return new MailServerError(
@@ -153,7 +303,11 @@ function firstLine(text: string): string {
  * error with its remedy, a failed ID-token check, or a network failure from the fetch seam.
  * Messages are built from error codes and claim names only, never from a token.
  */
-export function toMailServerError(error: unknown, step: string): MailServerError {
+export function toMailServerError(
+  error: unknown,
+  step: string,
+  context: OAuthErrorContext = {},
+): MailServerError {
   let current: unknown = error;
   for (let depth = 0; depth < 6 && current; depth++) {
     if (current instanceof MailServerError) return current;
@@ -166,6 +320,7 @@ export function toMailServerError(error: unknown, step: string): MailServerError
         },
         step,
         current,
+        context,
       );
     }
     current = (current as { cause?: unknown }).cause;

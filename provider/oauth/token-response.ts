@@ -9,7 +9,7 @@
  */
 import * as oidc from "openid-client";
 import { MailServerError } from "../errors.js";
-import { oauthFailure, remedyFor, toMailServerError } from "./remedies.js";
+import { type OAuthErrorContext, oauthFailure, remedyFor, toMailServerError } from "./remedies.js";
 
 /** One token-endpoint answer as it came over the wire. */
 export interface WireResponse {
@@ -31,7 +31,7 @@ export interface TokenEndpointWatch {
    * openid-client reported.
    * @param step what was being done, for the message ("the refresh-token grant")
    */
-  failure(error: unknown, step: string): unknown;
+  failure(error: unknown, step: string, context?: OAuthErrorContext): unknown;
 }
 
 export interface WatchOptions {
@@ -71,9 +71,9 @@ export function watchTokenEndpoint(
   };
   return {
     last: () => last,
-    failure(error, step) {
+    failure(error, step, context = {}) {
       if (saveError) return saveError.error;
-      return tokenFailure(error, last, step, tokenEndpoint);
+      return tokenFailure(error, last, step, tokenEndpoint, context);
     },
   };
 }
@@ -98,11 +98,13 @@ export function tokenFailure(
   wire: WireResponse | undefined,
   step: string,
   tokenEndpoint?: string,
+  context: OAuthErrorContext = {},
 ): MailServerError {
-  if (error instanceof MailServerError || !wire) return toMailServerError(error, step);
+  if (error instanceof MailServerError || !wire) return toMailServerError(error, step, context);
   const where = tokenEndpoint ? new URL(tokenEndpoint).origin : "the issuer";
   const { json, status } = wire;
-  const serverFault = status >= 500 && !(typeof json?.error === "string" && remedyFor({ error: json.error }));
+  const serverFault =
+    status >= 500 && !(typeof json?.error === "string" && remedyFor({ error: json.error }, context));
   if (json && typeof json.error === "string" && !serverFault) {
     const failure = oauthFailure(
       {
@@ -110,6 +112,8 @@ export function tokenFailure(
         ...(typeof json.error_description === "string" && { error_description: json.error_description }),
       },
       step,
+      undefined,
+      context,
     );
     if (status >= 200 && status < 300) {
       // Still that error (the issuer meant it), but say that the status was wrong.
@@ -130,13 +134,21 @@ export function tokenFailure(
       { details: { httpStatus: status } },
     );
   }
+  const fields = Object.keys(json).sort().join(", ") || "no fields";
+  if (status < 200 || status >= 300) {
+    return new MailServerError(
+      "issuer-nonconformant",
+      `${step}: ${where} answered HTTP ${status} without an OAuth error (RFC 6749 §5.2 requires "error"); it has ${fields}`,
+      { details: { httpStatus: status } },
+    );
+  }
+  // A 2xx JSON answer: the issuer's defect only when openid-client found a field broken; anything
+  // else (an ID token that fails its checks) is judged as before.
   const broken = brokenField(error);
-  const fields = Object.keys(json).sort().join(", ");
+  if (!broken) return toMailServerError(error, step, context);
   return new MailServerError(
     "issuer-nonconformant",
-    status >= 200 && status < 300
-      ? `${step}: ${where}'s token response breaks RFC 6749 §5.1: ${broken ?? "it is not a valid token response"} (it has ${fields || "no fields"})`
-      : `${step}: ${where} answered HTTP ${status} without an OAuth error (RFC 6749 §5.2 requires "error"); it has ${fields || "no fields"}`,
+    `${step}: ${where}'s token response breaks RFC 6749 §5.1: ${broken} (it has ${fields})`,
     { details: { httpStatus: status } },
   );
 }

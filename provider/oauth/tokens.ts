@@ -8,6 +8,8 @@ import { type ClientOptions, configureClient } from "./client.js";
 import { checkTenant, nonSecretClaims } from "./id-token.js";
 import { toMailServerError } from "./remedies.js";
 import { watchTokenEndpoint } from "./token-response.js";
+import { tokenEmail } from "./userinfo.js";
+import type { TokenEmail } from "./username.js";
 
 export interface RefreshGrantOptions extends ClientOptions {
   refreshToken: string;
@@ -32,6 +34,11 @@ export interface RefreshedGrant {
   expiresAt: string | null;
   scope: string[];
   idTokenClaims?: Record<string, unknown>;
+  /**
+   * The email of the account: the ID token's, else (when auth.username is not declared) the
+   * userinfo endpoint's. Absent from refresh steps written before it existed.
+   */
+  accountEmail?: TokenEmail;
 }
 
 /**
@@ -61,12 +68,18 @@ export async function refreshGrant(
   try {
     response = await oidc.refreshTokenGrant(config, options.refreshToken);
   } catch (error) {
-    throw wire.failure(error, "the refresh-token grant");
+    throw wire.failure(error, "the refresh-token grant", { flow: "refresh" });
   }
   rememberJwks();
   const claims = response.claims() as Record<string, unknown> | undefined;
   checkTenant(claims, auth);
   const rotated = response.refresh_token !== undefined && response.refresh_token !== options.refreshToken;
+  const accountEmail = await tokenEmail(
+    config,
+    auth,
+    { accessToken: response.access_token, claims },
+    auth.username === undefined,
+  );
   const expiresIn = response.expiresIn();
   return {
     accessToken: response.access_token,
@@ -76,6 +89,7 @@ export async function refreshGrant(
     expiresAt: expiresIn === undefined ? null : new Date(Date.now() + expiresIn * 1000).toISOString(),
     scope: response.scope ? response.scope.split(/\s+/).filter(Boolean) : [...auth.scopes],
     ...(claims && { idTokenClaims: nonSecretClaims(claims) }),
+    accountEmail,
   };
 }
 
@@ -103,7 +117,7 @@ export async function revokeGrant(
   try {
     await oidc.tokenRevocation(config, options.refreshToken, { token_type_hint: "refresh_token" });
   } catch (error) {
-    throw toMailServerError(error, "the revocation request");
+    throw toMailServerError(error, "the revocation request", { flow: "refresh" });
   }
   return { revoked: true };
 }

@@ -67,7 +67,7 @@ describe("device flow against the sandbox OP", () => {
     const error = await rejection(authorize(sandboxAuth(op), { prompt: person.prompt }));
     expect(error.code).toBe("username-missing");
     expect(error.message).toBe(
-      "the ID token carries no email (looked for email) and auth.username is not declared: the SMTP username must be entered",
+      "the SMTP username must be entered: auth.username is not declared; the ID token carries no email; userinfo carries none of email; no identity was recorded with the grant",
     );
   });
 

@@ -112,7 +112,7 @@ describe("identityFromClaims", () => {
 
   it("says the SMTP username must be entered when there is no ID token", () => {
     expect(() => identityFromClaims(undefined, { usernameClaims: ["email"] })).toThrow(
-      "there is no ID token and auth.username is not declared: the SMTP username must be entered",
+      "the SMTP username must be entered: auth.username is not declared; there is no ID token; no identity was recorded with the grant",
     );
   });
 
