@@ -96,6 +96,16 @@ describe("links between pages", () => {
   });
 });
 
+describe("the pages of docs/", () => {
+  it.each(manual.filter((page) => page.file.startsWith("docs/")).map((page) => [page.file, page] as const))(
+    "%s starts with what the reader wants to do",
+    (_, page) => {
+      const first = page.tokens.find((token, index) => token.type === "inline" && index > 2);
+      expect(first?.content).toMatch(/^You want /);
+    },
+  );
+});
+
 describe("README", () => {
   it("stays within 200 lines", () => {
     expect((manual[0] as Page).source.trimEnd().split("\n").length).toBeLessThanOrEqual(200);
