@@ -53,8 +53,11 @@ export interface SandboxClient {
  * between tests (`op.faults.tokenReply = { status: 502, html: "..." }`); `resetFaults()` clears them.
  */
 export interface SandboxOPFaults {
-  /** Answer every token request with this, without processing it (the grant stays as it was). */
-  tokenReply?: { status: number; json?: Record<string, unknown>; html?: string };
+  /**
+   * Answer token requests with this, without processing them (the grant stays as it was): every
+   * one, or only the next `times` (then the fault clears itself).
+   */
+  tokenReply?: { status: number; json?: Record<string, unknown>; html?: string; times?: number };
   /** Process the token request, then leave these fields out of a successful answer. */
   omitFromTokenResponse?: { fields: string[]; grantTypes?: string[] };
   /**
@@ -225,6 +228,7 @@ export async function startSandboxOP(options: SandboxOPOptions = {}): Promise<Sa
       await new Promise((resolve) => setTimeout(resolve, faults.tokenDelayMs).unref());
     if (token && faults.tokenReply) {
       const reply = faults.tokenReply;
+      if (reply.times !== undefined && --reply.times <= 0) delete faults.tokenReply;
       ctx.status = reply.status;
       ctx.set("cache-control", "no-store");
       if (reply.html !== undefined) {

@@ -67,6 +67,13 @@ export function watchTokenEndpoint(
         throw error;
       }
     }
+    if (typeof last.json?.error === "string" && response.status >= 200 && response.status < 300) {
+      // An error object sent with HTTP 2xx (some issuers do, against RFC 6749 §5.2 and RFC 8628
+      // §3.5): handed on with 400, so that it is that error everywhere - a device flow keeps
+      // polling on authorization_pending, invalid_grant is a dead grant. failure() still says
+      // which status the issuer really sent.
+      return new Response(await response.text(), { status: 400, headers: response.headers });
+    }
     return response;
   };
   return {

@@ -30,6 +30,20 @@ describe("device flow", () => {
     expect(error.remedy).not.toMatch(/Check auth\.clientId/);
   });
 
+  it("keeps polling when the issuer sends authorization_pending with HTTP 200", async () => {
+    op.faults.tokenReply = { status: 200, json: { error: "authorization_pending" }, times: 2 };
+    const grant = await authorize(sandboxAuth(op), {
+      prompt: (shown) => {
+        if (shown.kind !== "device") return;
+        // Approved after the two non-conformant answers.
+        setTimeout(() => void op.approveDeviceCode(shown.userCode), 2_200);
+      },
+      timeoutMs: 20_000,
+    });
+    expect(grant.username).toBe(op.account.email);
+    expect(op.faults.tokenReply).toBeUndefined();
+  });
+
   it("a 502 page while polling is issuer-error, not a refused authorization", async () => {
     op.faults.tokenReply = { status: 502, html: "<title>502 Bad Gateway</title>" };
     const error = await rejection(authorize(sandboxAuth(op), { prompt: () => undefined, timeoutMs: 10_000 }));
