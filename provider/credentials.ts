@@ -5,7 +5,7 @@ import {
   secretResolver,
   storeRotatedRefreshToken,
 } from "./declaration/secrets.js";
-import { isMailServerError, MailServerError } from "./errors.js";
+import { ISSUER_FAILURES, isMailServerError, MailServerError } from "./errors.js";
 import type { RefreshedGrant, RefreshGrantOptions } from "./oauth/tokens.js";
 import { claimsEmail, resolveUsername } from "./oauth/username.js";
 import type { SmtpCredentials } from "./smtp/session.js";
@@ -125,14 +125,6 @@ export async function resolveSmtpCredentials(
     },
   };
 }
-
-/** Failures of the issuer, not of the grant or the client (see errors.ts). */
-const ISSUER_FAILURES = new Set<string>([
-  "issuer-unreachable",
-  "issuer-timeout",
-  "issuer-error",
-  "issuer-nonconformant",
-]);
 
 function tokenRefreshFailed(error: unknown, auth: NormalizedOAuthAuth, fromState: boolean): MailServerError {
   const where = fromState ? "the stored grant" : `auth.refreshToken (${describeReference(auth)})`;

@@ -161,6 +161,17 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/**
+ * Failures of the OAuth issuer itself (unreachable, slow, a server error, a non-conformant answer),
+ * not of the grant or the client: the grant is kept and the remedy is to try again.
+ */
+export const ISSUER_FAILURES: ReadonlySet<string> = new Set<ErrorCode>([
+  "issuer-unreachable",
+  "issuer-timeout",
+  "issuer-error",
+  "issuer-nonconformant",
+]);
+
 export interface MailServerErrorOptions {
   /** The declaration field the failure is about, as a dotted path (`auth.issuer`). */
   field?: string;

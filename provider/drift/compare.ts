@@ -3,6 +3,7 @@
  * with stable codes. Pure: no network, no clock, no file - the same facts give the same findings.
  */
 import type { NormalizedCustomDeclaration, NormalizedDeclaration } from "../declaration/normalize.js";
+import { ISSUER_FAILURES } from "../errors.js";
 import type { ObservedEndpoints, ObservedError, ObservedFacts } from "./facts.js";
 import type { RecordedOutputs } from "./recorded-state.js";
 
@@ -71,14 +72,6 @@ export function compare(input: CompareInput): Finding[] {
   }
   return findings.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === "error" ? -1 : 1));
 }
-
-/** Grant errors that are the issuer's failure (transient or its defect), not a revoked grant. */
-const ISSUER_FAILURES = new Set([
-  "issuer-unreachable",
-  "issuer-timeout",
-  "issuer-error",
-  "issuer-nonconformant",
-]);
 
 type Add = (code: FindingCode, field: string, message: string, severity?: Finding["severity"]) => void;
 
