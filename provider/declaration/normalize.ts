@@ -1,13 +1,23 @@
-import { PRESETS, type Preset, type PresetName, vendorOf } from "../presets/index.js";
+import { type OAuthFlow, PRESETS, type Preset, type PresetName, vendorOf } from "../presets/index.js";
 import type {
   BasicAuthentication,
+  ClientAssertion,
   IdentityService,
   MailServerDeclaration,
   OAuthAuthentication,
   SecretReference,
 } from "./generated/declaration.js";
 
-export type { MailServerDeclaration, SecretReference } from "./generated/declaration.js";
+export type { OAuthFlow } from "../presets/index.js";
+export type { ClientAssertion, MailServerDeclaration, SecretReference } from "./generated/declaration.js";
+
+/** The flows that need no person: the application obtains its own token whenever it needs one. */
+export const APP_ONLY_FLOWS = ["client-credentials", "service-account"] as const;
+
+/** Whether the flow is app-only (client credentials, service account): no refresh token, no prompt. */
+export function isAppOnlyFlow(flow: OAuthFlow | undefined): flow is (typeof APP_ONLY_FLOWS)[number] {
+  return (APP_ONLY_FLOWS as readonly string[]).includes(flow ?? "");
+}
 
 export const DEFAULT_PORTS = { tls: 465, starttls: 587 } as const;
 export const DEFAULT_SMTP_TIMEOUTS = { connectionMs: 10_000, greetingMs: 10_000, socketMs: 30_000 } as const;
@@ -35,14 +45,19 @@ export interface NormalizedOAuthAuth {
   tokenEndpoint?: string;
   deviceAuthorizationEndpoint?: string;
   revocationEndpoint?: string;
+  /** The client ID; "" with flow service-account, whose key file names the client. */
   clientId: string;
   clientSecret?: SecretReference;
+  /** Flow client-credentials: private_key_jwt client authentication (RFC 7523 section 2.2). */
+  clientAssertion?: ClientAssertion;
   scopes: string[];
-  flow: "loopback" | "device";
+  flow: OAuthFlow;
   redirectUri?: string;
   tenantId?: string;
   username?: string;
   refreshToken?: SecretReference;
+  /** Flow service-account: the service account's JSON key. */
+  serviceAccountKey?: SecretReference;
   /** Extra authorization request parameters from the vendor's preset. */
   authorizationParams: Record<string, string>;
   /** The vendor rotates refresh tokens on every use: the newest one must be persisted. */
@@ -186,16 +201,31 @@ function normalizeOAuth(
   preset: Preset | undefined,
   vendor: Preset | undefined,
 ): NormalizedOAuthAuth {
-  const { method: _method, scopes, flow, issuer, ...rest } = auth;
-  const resolvedIssuer = issuer ?? preset?.issuer;
+  const { method: _method, scopes, flow, issuer, clientId, ...rest } = auth;
+  const appOnly = isAppOnlyFlow(flow);
+  const resolvedIssuer = issuer ?? presetIssuer(auth, preset);
   return {
     ...rest,
     method: "oauth",
+    clientId: clientId ?? "",
     ...(resolvedIssuer !== undefined && { issuer: resolvedIssuer }),
-    scopes: scopes === undefined ? [...(preset?.scopes ?? [])] : scopeList(scopes),
+    scopes:
+      scopes === undefined ? [...((appOnly ? preset?.appScopes : preset?.scopes) ?? [])] : scopeList(scopes),
     flow: flow ?? "loopback",
     authorizationParams: { ...vendor?.authorizationParams },
     rotatesRefreshTokens: vendor?.rotatesRefreshTokens ?? false,
     usernameClaims: [...(vendor?.usernameClaims ?? ["email"])],
   };
+}
+
+/**
+ * The preset's issuer for this flow: none for a service account (its key names the token
+ * endpoint), the tenant's own issuer for client credentials when the vendor has one (Microsoft's
+ * multi-tenant issuers issue no app tokens), else the preset's.
+ */
+function presetIssuer(auth: OAuthAuthentication, preset: Preset | undefined): string | undefined {
+  if (auth.flow === "service-account") return undefined;
+  if (auth.flow === "client-credentials" && preset?.tenantIssuer && auth.tenantId)
+    return preset.tenantIssuer.replace("{tenantid}", auth.tenantId);
+  return preset?.issuer;
 }

@@ -86,6 +86,9 @@ export async function resolveSecret(ref: SecretReference, options: ResolveSecret
   return value;
 }
 
+/** Fields whose secret is a JSON document itself (a service account key), not a grant file. */
+const JSON_VALUED_FIELDS = new Set(["auth.serviceAccountKey"]);
+
 async function readSecretFile(path: string, field: string, where: string): Promise<string> {
   let text: string;
   try {
@@ -98,7 +101,7 @@ async function readSecretFile(path: string, field: string, where: string): Promi
     });
   }
   const trimmed = text.trim();
-  if (!trimmed.startsWith("{")) return trimmed;
+  if (!trimmed.startsWith("{") || JSON_VALUED_FIELDS.has(field)) return trimmed;
   try {
     const grant = JSON.parse(trimmed) as { refreshToken?: unknown };
     if (typeof grant.refreshToken === "string") return grant.refreshToken;

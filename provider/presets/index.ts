@@ -12,6 +12,10 @@ export interface Preset {
   allowedPorts: number[];
   allowedProtocols: Array<"tls" | "starttls">;
   issuer: string;
+  /** The issuer of one tenant, `{tenantid}` standing for auth.tenantId (Microsoft: app tokens need it). */
+  tenantIssuer?: string;
+  /** Tenant names of issuers that serve many tenants and issue no app tokens (Microsoft: common, ...). */
+  multiTenantIssuers?: string[];
   /** Issuer host names that belong to this vendor. */
   issuerHosts: string[];
   scopes: string[];
@@ -19,7 +23,10 @@ export interface Preset {
   requiredScopes: RequiredScope[];
   /** Scopes that look right but cannot work, with why (compared case-insensitively). */
   rejectedScopes: RejectedScope[];
-  flows: Array<"loopback" | "device">;
+  /** The flows this vendor supports: delegated (loopback, device) and app-only (client-credentials, service-account). */
+  flows: OAuthFlow[];
+  /** The scopes of an app-only token (Microsoft: `.default` of Exchange Online; Google: the mail scope). */
+  appScopes: string[];
   /** Extra parameters for the authorization request (Google: access_type=offline, prompt=consent). */
   authorizationParams: Record<string, string>;
   /** Whether every refresh returns a new refresh token that must be persisted (Microsoft). */
@@ -47,6 +54,8 @@ export interface RejectedScope {
   /** Why it does not work, completing "the scope S ...". */
   why: string;
 }
+
+export type OAuthFlow = "loopback" | "device" | "client-credentials" | "service-account";
 
 export const PRESETS: Readonly<Record<PresetName, Preset>> = {
   gmail: gmail as Preset,

@@ -55,7 +55,13 @@ describe("presets", () => {
     expect(PRESETS.gmail).toMatchObject({
       authorizationParams: { access_type: "offline", prompt: "consent" },
       rejectedScopes: [expect.objectContaining({ scope: "offline_access", code: "gmail-offline-access" })],
-      flows: ["loopback"],
+      flows: ["loopback", "service-account"],
+      appScopes: ["https://mail.google.com/"],
+    });
+    expect(PRESETS.office365).toMatchObject({
+      flows: ["loopback", "device", "client-credentials"],
+      appScopes: ["https://outlook.office365.com/.default"],
+      tenantIssuer: "https://login.microsoftonline.com/{tenantid}/v2.0",
     });
     expect(PRESETS.office365).toMatchObject({
       rotatesRefreshTokens: true,

@@ -95,7 +95,7 @@ export type IssuerURL = string;
  */
 export type AuthorizationEndpoint = string;
 /**
- * Required together with authorizationEndpoint when there is no issuer; overrides the discovered one.
+ * Required together with authorizationEndpoint when there is no issuer (flow client-credentials needs only this one); overrides the discovered one.
  */
 export type TokenEndpoint = string;
 /**
@@ -107,21 +107,33 @@ export type DeviceAuthorizationEndpoint = string;
  */
 export type RevocationEndpoint = string;
 /**
- * OAuth client ID registered at the issuer.
+ * OAuth client ID registered at the issuer. Not used by flow service-account (the key names its client).
  */
 export type ClientID = string;
 /**
- * OAuth client secret as a secret reference; omit it for public clients.
+ * OAuth client secret as a secret reference; omit it for public clients. With flow client-credentials: this or clientAssertion.
  */
 export type ClientSecret = SecretReference;
+/**
+ * Path of a PEM file, relative to the declaration's folder.
+ */
+export type PrivateKeyFile = string;
+/**
+ * The kid to put in the JWT header: the key's ID as registered at the issuer.
+ */
+export type KeyID = string;
+/**
+ * Path of a PEM file, relative to the declaration's folder.
+ */
+export type CertificateFile = string;
 /**
  * Scopes to request: a list, or one space-separated string. Required unless a preset supplies them.
  */
 export type Scopes = [string, ...string[]] | string;
 /**
- * loopback (default): sign in with a browser and a redirect to a local port, with PKCE (RFC 8252). device: enter a code on another device (RFC 8628).
+ * loopback (default): sign in with a browser and a redirect to a local port, with PKCE (RFC 8252). device: enter a code on another device (RFC 8628). client-credentials: the application's own token (RFC 6749 section 4.4; Microsoft 365 app-only SMTP). service-account: a JWT bearer grant signed with a service account's key (RFC 7523 section 2.1; Google Workspace domain-wide delegation). The last two need no person.
  */
-export type AuthorizationFlow = "loopback" | "device";
+export type AuthorizationFlow = "loopback" | "device" | "client-credentials" | "service-account";
 /**
  * Loopback flow only: http://127.0.0.1:PORT/PATH, http://[::1]:PORT/PATH or http://localhost:PORT/PATH. Port 0 or none means an ephemeral port.
  */
@@ -131,13 +143,17 @@ export type RedirectURI = string;
  */
 export type TenantID = string;
 /**
- * SMTP username; may be omitted when the ID token carries the email.
+ * SMTP username; may be omitted when the ID token carries the email. Required with flows client-credentials and service-account: the mailbox to send as.
  */
 export type SMTPUsername = string;
 /**
  * A grant obtained out of band (mailserver authorize --out FILE), as a secret reference.
  */
 export type RefreshToken = SecretReference;
+/**
+ * Flow service-account only: the service account's JSON key (with client_email, private_key, private_key_id and token_uri), as a secret reference.
+ */
+export type ServiceAccountKey = SecretReference;
 /**
  * Display name of the sender.
  */
@@ -237,7 +253,7 @@ export interface BasicAuthentication {
   password: Password;
 }
 /**
- * AUTH XOAUTH2 with an access token obtained from a refresh token, granted by sign-in and consent at the OAuth issuer.
+ * AUTH XOAUTH2 with an access token: from a refresh token granted by sign-in and consent at the OAuth issuer (flows loopback and device), or obtained by the application itself with no person involved (flows client-credentials and service-account).
  */
 export interface OAuthAuthentication {
   method: Method1;
@@ -246,14 +262,36 @@ export interface OAuthAuthentication {
   tokenEndpoint?: TokenEndpoint;
   deviceAuthorizationEndpoint?: DeviceAuthorizationEndpoint;
   revocationEndpoint?: RevocationEndpoint;
-  clientId: ClientID;
+  clientId?: ClientID;
   clientSecret?: ClientSecret;
+  clientAssertion?: ClientAssertion;
   scopes?: Scopes;
   flow?: AuthorizationFlow;
   redirectUri?: RedirectURI;
   tenantId?: TenantID;
   username?: SMTPUsername;
   refreshToken?: RefreshToken;
+  serviceAccountKey?: ServiceAccountKey;
+}
+/**
+ * Flow client-credentials only: authenticate the client with a JWT signed by its private key (private_key_jwt, RFC 7523 section 2.2) instead of a client secret. With a certificate, its SHA-1 thumbprint goes into the JWT header as x5t (Microsoft certificate credentials).
+ */
+export interface ClientAssertion {
+  privateKey: PrivateKey;
+  keyId?: KeyID;
+  certificate?: Certificate;
+}
+/**
+ * The client's private key (PEM, PKCS#8 or PKCS#1 RSA, or EC), from a file relative to the declaration's folder.
+ */
+export interface PrivateKey {
+  file: PrivateKeyFile;
+}
+/**
+ * The certificate registered for the key (PEM), from a file relative to the declaration's folder: its thumbprint goes into the JWT header (x5t), as Microsoft requires.
+ */
+export interface Certificate {
+  file: CertificateFile;
 }
 /**
  * Sender of the emails: From Name and From Address.

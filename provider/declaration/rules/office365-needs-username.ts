@@ -1,8 +1,8 @@
 import type { Rule } from "./view.js";
 
 /** `office365-username`: Microsoft needs the sending mailbox as the XOAUTH2 user. */
-export const office365NeedsUsername: Rule = ({ preset, oauth, auth }) =>
-  preset?.name === "office365" && oauth && auth?.username === undefined
+export const office365NeedsUsername: Rule = ({ preset, oauth, appOnly, auth }) =>
+  preset?.name === "office365" && oauth && !appOnly && auth?.username === undefined
     ? [
         {
           severity: "error",

@@ -4,9 +4,9 @@ import { type Rule, scopePath } from "./view.js";
 /**
  * `<preset>-scopes` (and `gmail-offline-access`): the vendor's scope facts, read from the preset's
  * data. A scope the vendor refuses or that yields the wrong token is named where it is written;
- * each required scope missing in every accepted spelling is named once.
+ * each required scope missing in every accepted spelling is named once (the delegated flows only).
  */
-export const presetScopes: Rule = ({ vendor, oauth, scopes, auth }) => {
+export const presetScopes: Rule = ({ vendor, oauth, appOnly, scopes, auth }) => {
   if (!vendor || !oauth || scopes === undefined) return [];
   const declared = new Set(scopes.map((scope) => scope.toLowerCase()));
   const title = vendor.name === "gmail" ? "Gmail" : "Office365";
@@ -25,6 +25,8 @@ export const presetScopes: Rule = ({ vendor, oauth, scopes, auth }) => {
         hint: `Remove "${written}" from auth.scopes.`,
       };
     });
+  // An app-only token has its own scope (office365-app-scopes); refresh-token scopes do not apply.
+  if (appOnly) return rejected;
   const missing = vendor.requiredScopes.filter(
     (required) => !required.anyOf.some((scope) => declared.has(scope.toLowerCase())),
   );

@@ -2,7 +2,9 @@ import { LOOPBACK_HOSTS, parseUrl, type Rule } from "./view.js";
 
 /** `redirect-not-loopback`: the loopback flow redirects to http on a loopback host only (RFC 8252 section 7.3). */
 export const redirectIsLoopback: Rule = ({ oauth, auth }) => {
-  if (!oauth || !auth || auth.flow === "device" || auth.redirectUri === undefined) return [];
+  // Other flows have no redirect: flow-field reports a redirectUri there.
+  if (!oauth || !auth || (auth.flow ?? "loopback") !== "loopback" || auth.redirectUri === undefined)
+    return [];
   const url = parseUrl(auth.redirectUri);
   if (url && url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname)) return [];
   return [

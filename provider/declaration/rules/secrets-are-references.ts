@@ -5,6 +5,7 @@ const SECRET_FIELDS = [
   ["auth", "clientSecret"],
   ["auth", "refreshToken"],
   ["service", "clientSecret"],
+  ["auth", "serviceAccountKey"],
 ] as const;
 
 /** `secret-literal`: secrets are references ({ env }, { file }, { config }), never values in the file. */

@@ -3,7 +3,7 @@
  * fail the schema), with its preset and vendor resolved once.
  */
 import { PRESETS, type Preset, vendorOf } from "../../presets/index.js";
-import { scopeList } from "../normalize.js";
+import { isAppOnlyFlow, type OAuthFlow, scopeList } from "../normalize.js";
 import type { Problem } from "../problem.js";
 
 /** A rule's finding before it is placed in the source. */
@@ -27,6 +27,8 @@ export interface DeclarationView {
   preset: Preset | undefined;
   vendor: Preset | undefined;
   oauth: boolean;
+  /** OAuth with an app-only flow (client-credentials, service-account): no person, no refresh token. */
+  appOnly: boolean;
   /** Declared scopes (undefined when not declared or not readable). */
   scopes: string[] | undefined;
 }
@@ -65,6 +67,7 @@ export function view(root: Fields): DeclarationView {
       ...(issuer && { issuer }),
     }),
     oauth: auth?.method === "oauth",
+    appOnly: auth?.method === "oauth" && isAppOnlyFlow(text(auth.flow) as OAuthFlow | undefined),
     scopes,
   };
 }
