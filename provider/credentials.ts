@@ -1,4 +1,8 @@
-import type { NormalizedCustomDeclaration, NormalizedOAuthAuth } from "./declaration/normalize.js";
+import {
+  isAppOnlyFlow,
+  type NormalizedCustomDeclaration,
+  type NormalizedOAuthAuth,
+} from "./declaration/normalize.js";
 import {
   describeSecretReference,
   recordedIdentity,
@@ -6,6 +10,7 @@ import {
   storeRotatedRefreshToken,
 } from "./declaration/secrets.js";
 import { ISSUER_FAILURES, isMailServerError, MailServerError } from "./errors.js";
+import type { AppToken } from "./oauth/app-token.js";
 import type { RefreshedGrant, RefreshGrantOptions } from "./oauth/tokens.js";
 import { claimsEmail, resolveUsername } from "./oauth/username.js";
 import type { SmtpCredentials } from "./smtp/session.js";
@@ -41,6 +46,8 @@ export interface ResolvedGrant {
 export interface ResolvedSmtpCredentials {
   credentials: SmtpCredentials;
   grant?: ResolvedGrant;
+  /** The app-only flows: what the token endpoint granted (the token itself is in `credentials`). */
+  appToken?: Omit<AppToken, "accessToken">;
 }
 
 /**
@@ -48,7 +55,8 @@ export interface ResolvedSmtpCredentials {
  * refresh token references, then a refresh-token grant for a fresh access token; a token that the
  * issuer rotated is written back when it came from a `{ file }` reference (otherwise the caller
  * must persist `grant.refreshToken`, e.g. in Pulumi state). The username is auth.username, else
- * the ID token's email, else the `username` an `authorize --out` file recorded.
+ * the ID token's email, else the `username` an `authorize --out` file recorded. The app-only
+ * flows (client credentials, service account) get a fresh app token instead, for auth.username.
  *
  * @example
  * const { credentials } = await resolveSmtpCredentials(decl, { baseDir: dirname(file) });
@@ -65,6 +73,8 @@ export async function resolveSmtpCredentials(
     const password = await secret(auth.password, "auth.password");
     return { credentials: { method: "basic", username: auth.username, password } };
   }
+
+  if (isAppOnlyFlow(auth.flow)) return appCredentials(decl, auth, options);
 
   let refreshToken = options.refreshToken;
   if (refreshToken === undefined) {
@@ -141,4 +151,28 @@ function tokenRefreshFailed(error: unknown, auth: NormalizedOAuthAuth, fromState
 
 function describeReference(auth: NormalizedOAuthAuth): string {
   return auth.refreshToken ? describeSecretReference(auth.refreshToken) : "none";
+}
+
+/**
+ * The app-only flows: a fresh app token (never stored), and auth.username - the mailbox to send
+ * as - as the XOAUTH2 user.
+ */
+async function appCredentials(
+  decl: NormalizedCustomDeclaration,
+  auth: NormalizedOAuthAuth,
+  options: ResolveSmtpCredentialsOptions,
+): Promise<ResolvedSmtpCredentials> {
+  if (!auth.username)
+    throw new TypeError(`declaration ${decl.name}: flow ${auth.flow} needs auth.username: validate it first`);
+  // Loaded here, not at the top: Basic auth never pays for loading the OAuth client.
+  const { obtainAppToken } = await import("./oauth/app-token.js");
+  const { accessToken, ...granted } = await obtainAppToken(auth, {
+    baseDir: options.baseDir,
+    secret: secretResolver(options),
+    ...(options.fetch && { fetch: options.fetch }),
+  });
+  return {
+    credentials: { method: "oauth", username: auth.username, accessToken },
+    appToken: granted,
+  };
 }

@@ -96,6 +96,23 @@ export const ERROR_CODES = {
     summary: "The token endpoint refused the request.",
     remedy: "Read the issuer's message; check the client ID, secret and scopes.",
   },
+  "app-token-refused": {
+    summary:
+      "The token endpoint refused the application's own credentials (client credentials or a service account's JWT).",
+    remedy:
+      "Read the issuer's message; check the client secret or key, the scopes and the app's permissions, then run `mailserver authorize FILE`.",
+  },
+  "client-key-invalid": {
+    summary: "The client assertion's private key or certificate cannot be used (auth.clientAssertion).",
+    remedy:
+      "Point auth.clientAssertion.privateKey.file at the PEM private key registered for the app, and certificate.file at its certificate.",
+  },
+  "service-account-key-invalid": {
+    summary:
+      "The service account key is not a JSON key with client_email, private_key, private_key_id and token_uri.",
+    remedy:
+      "Download a new JSON key for the service account (Google Cloud console > IAM > Service accounts > Keys) and reference it as auth.serviceAccountKey.",
+  },
   "revocation-unsupported": {
     summary: "The issuer has no revocation endpoint.",
     remedy: "Revoke the grant in the provider's account settings.",

@@ -23,7 +23,7 @@ import type { SandboxOP } from "./op.js";
 export function sandboxDeclaredAuth(
   op: SandboxOP,
   overrides: Partial<OAuthAuthentication> = {},
-): OAuthAuthentication & { scopes: string[]; flow: "device" | "loopback" } {
+): OAuthAuthentication & { clientId: string; scopes: string[]; flow: "device" | "loopback" } {
   return {
     method: "oauth",
     issuer: op.issuer,
@@ -31,7 +31,7 @@ export function sandboxDeclaredAuth(
     scopes: ["openid", "email", "offline_access"],
     flow: "device",
     ...overrides,
-  } as OAuthAuthentication & { scopes: string[]; flow: "device" | "loopback" };
+  } as OAuthAuthentication & { clientId: string; scopes: string[]; flow: "device" | "loopback" };
 }
 
 /** The same setting normalized (what normalizeDeclaration gives: no preset, the OP rotates refresh tokens). */

@@ -19,11 +19,22 @@ declare module "oidc-provider" {
     claims(use: string, scope: string): Promise<Record<string, unknown>> | Record<string, unknown>;
   }
 
+  export const errors: {
+    CustomOIDCProviderError: new (error: string, description: string) => Error;
+    InvalidClientAuth: new (detail: string) => Error;
+  };
+
   export default class Provider {
     constructor(issuer: string, configuration: Record<string, unknown>);
     proxy: boolean;
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     use(middleware: (ctx: KoaContext, next: () => Promise<void>) => Promise<void>): void;
     on(event: string, listener: (...args: unknown[]) => void): void;
+    registerGrantType(
+      name: string,
+      // biome-ignore lint/suspicious/noExplicitAny: the handler's context is oidc-provider's own
+      handler: (ctx: any) => Promise<void>,
+      params?: string | string[],
+    ): void;
   }
 }

@@ -18,6 +18,15 @@ import {
   approveDeviceCode,
   SANDBOX_ACCOUNT,
 } from "./op-approve.js";
+import {
+  appClients,
+  assertCertificateThumbprint,
+  createSandboxApps,
+  JWT_BEARER_GRANT,
+  jwtBearerGrantHandler,
+  type SandboxApps,
+} from "./op-apps.js";
+import type { SandboxReply } from "./smtp.js";
 
 export interface SandboxOPOptions {
   /** Loopback address to listen on (default 127.0.0.1). */
@@ -88,6 +97,8 @@ export interface SandboxOP {
   port: number;
   /** A public native client (PKCE, loopback redirect) and a confidential one, both with device flow. */
   clients: { native: SandboxClient; confidential: Required<SandboxClient> };
+  /** The app-only clients (client credentials with a secret or a certificate, a service account). */
+  apps: SandboxApps;
   /** A confidential client allowed to introspect any token (for the sandbox SMTP server). */
   introspectionClient: { clientId: string; clientSecret: string };
   introspectionEndpoint: string;
@@ -116,7 +127,7 @@ export async function startSandboxOP(options: SandboxOPOptions = {}): Promise<Sa
   // Imported here so that loading this module costs nothing until an OP is started.
   // Muted before the import: oidc-provider warns about the Node.js version as it loads.
   const unmute = options.verbose ? () => {} : muteProviderNotices();
-  const { default: Provider } = await import("oidc-provider");
+  const { default: Provider, errors } = await import("oidc-provider");
   const host = options.host ?? "127.0.0.1";
   const server: Server = createServer();
   await new Promise<void>((resolve, reject) => {
@@ -139,6 +150,7 @@ export async function startSandboxOP(options: SandboxOPOptions = {}): Promise<Sa
     },
   };
   const introspectionClient = { clientId: "sandbox-smtp", clientSecret: secret() };
+  const apps = createSandboxApps(url, secret);
   const grantTypes = ["authorization_code", "refresh_token", DEVICE_GRANT];
   const signingKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ format: "jwk" });
 
@@ -170,7 +182,9 @@ export async function startSandboxOP(options: SandboxOPOptions = {}): Promise<Sa
         grant_types: [],
         response_types: [],
       },
+      ...appClients(apps),
     ],
+    assertJwtClientAuthClaimsAndHeader: assertCertificateThumbprint(apps, errors.InvalidClientAuth),
     findAccount: (ctx: unknown, id: string) => ({
       accountId: id,
       claims: (use: string) => {
@@ -191,6 +205,7 @@ export async function startSandboxOP(options: SandboxOPOptions = {}): Promise<Sa
     features: {
       devInteractions: { enabled: true },
       deviceFlow: { enabled: true },
+      clientCredentials: { enabled: true },
       introspection: { enabled: true },
       revocation: { enabled: options.revocation ?? true },
     },
@@ -216,6 +231,11 @@ export async function startSandboxOP(options: SandboxOPOptions = {}): Promise<Sa
         .join("")}</body></html>`;
     },
   });
+
+  provider.registerGrantType(JWT_BEARER_GRANT, jwtBearerGrantHandler(apps, `${url}/token`, errors), [
+    "assertion",
+    "scope",
+  ]);
 
   const requests: SandboxRequest[] = [];
   const deviceInterval = options.deviceFlowInterval ?? 5;
@@ -280,6 +300,7 @@ export async function startSandboxOP(options: SandboxOPOptions = {}): Promise<Sa
     clients,
     introspectionClient,
     introspectionEndpoint: `${url}/token/introspection`,
+    apps,
     account: { ...SANDBOX_ACCOUNT },
     requests,
     faults,
@@ -337,16 +358,29 @@ function muteProviderNotices(): () => void {
 
 /**
  * The sandbox SMTP server's `verifyAccessToken` for this OP: the account an access token was issued
- * to (by introspection), or null for a token the OP did not issue or has revoked.
+ * to (by introspection), or null for a token the OP did not issue or has revoked. An app token
+ * (client credentials: no subject) logs in as a mailbox only when the app is granted it
+ * (`op.apps.mailboxes`); otherwise the reply is Exchange's `535 5.7.3 Authentication unsuccessful`.
  * @example
  * const smtp = await startSandboxSmtp({ verifyAccessToken: accessTokenVerifier(op) });
  */
 export function accessTokenVerifier(
-  op: Pick<SandboxOP, "introspectionEndpoint" | "introspectionClient">,
-): (token: string) => Promise<{ username: string } | null> {
-  return async (token) => {
+  op: Pick<SandboxOP, "introspectionEndpoint" | "introspectionClient" | "apps">,
+): (token: string, username: string) => Promise<{ username: string } | { reply: SandboxReply } | null> {
+  return async (token, username) => {
     const owner = await introspectAccessToken(op, token);
-    return owner.active && owner.email ? { username: owner.email } : null;
+    if (!owner.active) return null;
+    if (owner.email) return { username: owner.email };
+    if (owner.sub !== undefined || owner.clientId === undefined) return null;
+    const granted = op.apps.mailboxes[owner.clientId] ?? [];
+    return granted.some((mailbox) => mailbox.toLowerCase() === username.toLowerCase())
+      ? { username }
+      : {
+          reply: {
+            code: 535,
+            message: "5.7.3 Authentication unsuccessful [app has no permission on the mailbox]",
+          },
+        };
   };
 }
 

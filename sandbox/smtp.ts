@@ -46,11 +46,15 @@ export interface SandboxSmtpOptions {
   certificate?: IssuedCertificate;
   account?: SandboxAccount;
   /**
-   * Checks an XOAUTH2 access token, for example by the sandbox OP's introspection endpoint.
-   * Returns the account the token was issued to, or null when the token is not valid.
-   * Without it the sandbox does not offer XOAUTH2.
+   * Checks an XOAUTH2 access token for the user it logs in as, for example by the sandbox OP's
+   * introspection endpoint. Returns the account the token may log in as, null when the token is
+   * not valid, or the reply to give (an app token for a mailbox the app may not use: Exchange's
+   * `535 5.7.3`). Without it the sandbox does not offer XOAUTH2.
    */
-  verifyAccessToken?: (accessToken: string) => Promise<{ username: string } | null>;
+  verifyAccessToken?: (
+    accessToken: string,
+    username: string,
+  ) => Promise<{ username: string } | { reply: SandboxReply } | null>;
   /**
    * The STARTTLS listener neither offers nor accepts STARTTLS, and accepts AUTH in plain text:
    * a client that sent credentials anyway would be seen doing it in `authAttempts`.
@@ -156,8 +160,9 @@ export async function startSandboxSmtp(options: SandboxSmtpOptions = {}): Promis
       if (auth.method === "XOAUTH2") {
         const verify = options.verifyAccessToken;
         const token = auth.accessToken ?? "";
-        void (verify ? verify(token) : Promise.resolve(null)).then(
+        void (verify ? verify(token, attempt.username) : Promise.resolve(null)).then(
           (owner) => {
+            if (owner && "reply" in owner) return callback(replyError(owner.reply));
             if (owner && owner.username.toLowerCase() === attempt.username.toLowerCase()) {
               attempt.accepted = true;
               return callback(null, { user: owner.username });

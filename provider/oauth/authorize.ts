@@ -4,7 +4,7 @@
  * by the Pulumi provider; it knows nothing about either.
  */
 import type * as oidc from "openid-client";
-import type { NormalizedOAuthAuth } from "../declaration/normalize.js";
+import { isAppOnlyFlow, type NormalizedOAuthAuth } from "../declaration/normalize.js";
 import { MailServerError } from "../errors.js";
 import { configureClient } from "./client.js";
 import { type DevicePrompt, runDeviceFlow } from "./device-flow.js";
@@ -85,6 +85,8 @@ export async function authorize(auth: NormalizedOAuthAuth, options: AuthorizeOpt
   const deadline = options.timeoutMs !== undefined ? AbortSignal.timeout(options.timeoutMs) : undefined;
   const signal = AbortSignal.any([options.signal, deadline].filter((s): s is AbortSignal => s !== undefined));
   const flow = options.flow ?? auth.flow;
+  if (isAppOnlyFlow(flow))
+    throw new TypeError(`authorize() runs the delegated flows; flow ${flow} uses obtainAppToken()`);
   // Every check that can fail the authorization, run before the loopback flow answers the browser.
   let grant: Grant | undefined;
   const judge = async (tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers) => {

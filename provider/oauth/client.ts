@@ -17,6 +17,8 @@ import { DEFAULT_HTTP_TIMEOUT_MS, guardedFetch, isLoopbackHost } from "./http.js
 
 export interface ClientOptions extends DiscoverOptions {
   clientSecret?: string;
+  /** How the client authenticates at the token endpoint (default: the secret in the body, or none). */
+  clientAuth?: oidc.ClientAuth;
 }
 
 export interface ConfiguredClient {
@@ -36,10 +38,10 @@ export async function configureClient(
 ): Promise<ConfiguredClient> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
   const secret = options.clientSecret;
-  const clientAuth = secret ? oidc.ClientSecretPost(secret) : oidc.None();
+  const clientAuth = options.clientAuth ?? (secret ? oidc.ClientSecretPost(secret) : oidc.None());
   let config: oidc.Configuration;
   if (auth.issuer) {
-    config = await discoverServer(auth.issuer, auth.clientId, secret, options);
+    config = await discoverServer(auth.issuer, auth.clientId, secret, options, clientAuth);
     const as = config.serverMetadata();
     const overrides = declaredOverrides(auth, as);
     const pinned = auth.tenantId && as.issuer.includes(TENANT_PLACEHOLDER);

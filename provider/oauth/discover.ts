@@ -57,6 +57,7 @@ export async function discoverServer(
   clientId: string,
   clientSecret: string | undefined,
   options: DiscoverOptions = {},
+  clientAuth: oidc.ClientAuth = clientSecret ? oidc.ClientSecretPost(clientSecret) : oidc.None(),
 ): Promise<oidc.Configuration> {
   let server: URL;
   try {
@@ -81,19 +82,13 @@ export async function discoverServer(
     return new Response(text, { status: response.status, headers: response.headers });
   };
   const attempt = (algorithm: "oidc" | "oauth2") =>
-    oidc.discovery(
-      server,
-      clientId,
-      clientSecret,
-      clientSecret ? oidc.ClientSecretPost(clientSecret) : oidc.None(),
-      {
-        algorithm,
-        [oidc.customFetch]: cachingFetch,
-        ...(options.timeoutMs !== undefined && { timeout: Math.ceil(options.timeoutMs / 1000) }),
-        // Plain http only for the loopback sandbox; guardedFetch refuses it for any other host.
-        execute: isLoopbackHost(server.hostname) ? [oidc.allowInsecureRequests] : [],
-      },
-    );
+    oidc.discovery(server, clientId, clientSecret, clientAuth, {
+      algorithm,
+      [oidc.customFetch]: cachingFetch,
+      ...(options.timeoutMs !== undefined && { timeout: Math.ceil(options.timeoutMs / 1000) }),
+      // Plain http only for the loopback sandbox; guardedFetch refuses it for any other host.
+      execute: isLoopbackHost(server.hostname) ? [oidc.allowInsecureRequests] : [],
+    });
 
   const first = known.get(server.href) ?? "oidc";
   try {

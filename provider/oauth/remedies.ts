@@ -5,8 +5,14 @@
  */
 import { type ErrorCode, MailServerError } from "../errors.js";
 
-/** The OAuth step an error came from: it can change what an error means (AADSTS53003). */
-export type OAuthFlow = "device" | "loopback" | "refresh";
+/**
+ * The OAuth step an error came from: it can change what an error means (AADSTS53003; Google's
+ * unauthorized_client for a service account).
+ */
+export type OAuthFlow = "device" | "loopback" | "refresh" | "client-credentials" | "service-account";
+
+/** The app-only steps: their rows apply only when the step is named, and every refusal is app-token-refused. */
+const APP_ONLY_STEPS: ReadonlySet<OAuthFlow> = new Set(["client-credentials", "service-account"]);
 
 export interface OAuthRemedy {
   /** An OAuth `error` value (RFC 6749 5.2, RFC 8628 3.5) or a Microsoft `AADSTS` code. */
@@ -28,6 +34,28 @@ const AUTHORIZE_AGAIN = "Run `mailserver authorize FILE --out FILE.json` for a n
  * @see https://learn.microsoft.com/entra/identity-platform/reference-error-codes
  */
 export const MICROSOFT_REMEDIES: readonly OAuthRemedy[] = [
+  {
+    match: "AADSTS7000215",
+    code: "token-request-failed",
+    meaning: "the client secret is wrong (its Value was expected, not its Secret ID) or has expired",
+    remedy: `Create a new client secret (${ENTRA_APP} > Certificates & secrets), copy its Value, and update where auth.clientSecret points.`,
+  },
+  {
+    match: "AADSTS700027",
+    flows: ["client-credentials"],
+    code: "app-token-refused",
+    meaning:
+      "the client assertion was refused: its certificate is not registered for the app, or it is expired or signed with another key",
+    remedy: `Upload the certificate of auth.clientAssertion.privateKey to the app (${ENTRA_APP} > Certificates & secrets > Certificates) and declare it as auth.clientAssertion.certificate (its thumbprint is sent as x5t).`,
+  },
+  {
+    match: "AADSTS1002012",
+    flows: ["client-credentials"],
+    code: "app-token-refused",
+    meaning: "an app-only token request must ask for RESOURCE/.default, not for single permissions",
+    remedy:
+      "Set auth.scopes to https://outlook.office365.com/.default (preset office365 does this for flow client-credentials).",
+  },
   {
     match: "AADSTS53003",
     flows: ["device"],
@@ -185,6 +213,32 @@ export const MICROSOFT_REMEDIES: readonly OAuthRemedy[] = [
 export const OAUTH_ERROR_REMEDIES: readonly OAuthRemedy[] = [
   {
     match: "invalid_grant",
+    flows: ["service-account"],
+    code: "app-token-refused",
+    meaning:
+      "the signed JWT was refused: expired or not yet valid (check this machine's clock), the wrong audience, or auth.username is not a mailbox the service account may act as",
+    remedy:
+      "Check the clock, that auth.username is a user of the Workspace domain, and that the key in auth.serviceAccountKey is still active (Google Cloud console > IAM > Service accounts > Keys).",
+  },
+  {
+    match: "unauthorized_client",
+    flows: ["service-account"],
+    code: "app-token-refused",
+    meaning:
+      "the service account may not act for mailboxes with this scope: domain-wide delegation is not granted for it",
+    remedy:
+      "Google Workspace Admin console > Security > Access and data control > API controls > Domain-wide delegation: add the service account's client ID with the scope https://mail.google.com/.",
+  },
+  {
+    match: "unauthorized_client",
+    flows: ["client-credentials"],
+    code: "app-token-refused",
+    meaning: "the client is not allowed the client credentials grant",
+    remedy:
+      "Allow the client credentials grant in the client registration (Microsoft: an app registration with a secret or certificate; Keycloak: 'Service accounts roles' on the client).",
+  },
+  {
+    match: "invalid_grant",
     code: "grant-invalid",
     meaning:
       "the grant was rejected: the refresh token was revoked, expired, or already used (rotated away); a Google app left in 'Testing' publishing status issues refresh tokens that die after 7 days",
@@ -261,7 +315,10 @@ export interface OAuthErrorContext {
 export function remedyFor(body: OAuthErrorBody, context: OAuthErrorContext = {}): OAuthRemedy | undefined {
   const aadsts = /AADSTS\d+/.exec(body.error_description ?? "")?.[0];
   const fits = (entry: OAuthRemedy) =>
-    !entry.flows || context.flow === undefined || entry.flows.includes(context.flow);
+    !entry.flows ||
+    (context.flow === undefined
+      ? !entry.flows.every((flow) => APP_ONLY_STEPS.has(flow))
+      : entry.flows.includes(context.flow));
   return (
     (aadsts && OAUTH_REMEDIES.find((entry) => entry.match === aadsts && fits(entry))) ||
     OAUTH_REMEDIES.find((entry) => entry.match === body.error && fits(entry))
@@ -281,9 +338,11 @@ export function oauthFailure(
   const entry = remedyFor(body, context);
   const description = body.error_description ? `: ${firstLine(body.error_description)}` : "";
   const meaning = entry ? ` - ${entry.meaning}` : "";
+  // The app-only flows have no person to send back to authorize: one code for every refusal.
+  const appOnly = context.flow !== undefined && APP_ONLY_STEPS.has(context.flow);
   return new MailServerError(
     // invalid_grant always finds its entry (an AADSTS code matches first only when it has one).
-    entry?.code ?? "authorization-failed",
+    appOnly && entry?.code !== "issuer-error" ? "app-token-refused" : (entry?.code ?? "authorization-failed"),
     `${step} failed with ${body.error}${description}${meaning}`,
     {
       ...(entry && { remedy: entry.remedy }),

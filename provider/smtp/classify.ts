@@ -1,4 +1,5 @@
 import type { NormalizedCustomDeclaration } from "../declaration/normalize.js";
+import { isAppOnlyFlow } from "../declaration/normalize.js";
 import { type ErrorCode, isMailServerError, MailServerError } from "../errors.js";
 import { knownReply } from "./replies.js";
 
@@ -176,7 +177,8 @@ export function classifySmtpFailure(error: unknown, context: ClassifyContext): M
       const reply = response ?? "no reply";
       const challenge = xoauth2Challenge(failure);
       const lacking = scopeNotGranted(failure.xoauth2Scope, context.decl);
-      const known = response ? knownReply(response, context.decl.vendor) : undefined;
+      const appOnly = context.decl.auth.method === "oauth" && isAppOnlyFlow(context.decl.auth.flow);
+      const known = response ? knownReply(response, context.decl.vendor, appOnly) : undefined;
       return make(
         "auth-rejected",
         `${where} rejected the login${who}${challenge}: ${reply}`,

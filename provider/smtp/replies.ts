@@ -17,18 +17,46 @@ export interface KnownReply {
    * only given when the declaration is for that vendor.
    */
   standard?: boolean;
+  /** Only after an app-only login (client credentials, service account), where it has another cause. */
+  appOnly?: boolean;
   /** What the reply means, for the docs' table. */
   meaning: string;
   /** What to do: shown in the message. */
   remedy: string;
 }
 
+/** Exchange refused an app token for the mailbox: the app has no service principal or no rights on it. */
+const APP_ONLY_EXCHANGE_REMEDY =
+  "Exchange does not let the app send as this mailbox: register the app's service principal and grant it the mailbox " +
+  "(Exchange Online PowerShell): `New-ServicePrincipal -AppId APP_ID -ObjectId ENTERPRISE_APP_OBJECT_ID`, then " +
+  "`Add-MailboxPermission -Identity MAILBOX -User SERVICE_PRINCIPAL_ID -AccessRights FullAccess`; check that the app " +
+  "has the SMTP.SendAsApp application permission with admin consent and that auth.username is that mailbox.";
+
 /**
- * Exchange Online's replies. 5.7.139 carries different texts for different causes, so its rows
+ * Exchange Online's replies. The first rows are for an app-only login (client credentials). 5.7.139 carries different texts for different causes, so its rows
  * match the text; the last 5.7.139 row is for a text not listed here.
  * @see https://learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/authenticated-client-smtp-submission
  */
 export const OFFICE365_REPLIES: readonly KnownReply[] = [
+  {
+    vendor: "office365",
+    code: 535,
+    enhanced: "5.7.3",
+    standard: true,
+    appOnly: true,
+    meaning: "after an app-only login: Exchange does not let the app use this mailbox",
+    remedy: APP_ONLY_EXCHANGE_REMEDY,
+  },
+  {
+    vendor: "office365",
+    code: 535,
+    enhanced: "5.7.139",
+    contains: "did not meet the criteria to be authenticated successfully",
+    appOnly: true,
+    meaning:
+      "after an app-only login: the app has no Exchange service principal or no permission on the mailbox",
+    remedy: APP_ONLY_EXCHANGE_REMEDY,
+  },
   {
     vendor: "office365",
     code: 535,
@@ -155,14 +183,16 @@ export const KNOWN_REPLIES: readonly KnownReply[] = [...OFFICE365_REPLIES, ...GM
  * Finds the known reply a server's reply matches: the first row whose codes match and whose text
  * (if it has one) the reply contains. With a known vendor only that vendor's replies match
  * (Gmail's 5.7.8 hint would mislead a Microsoft user); with an unknown vendor only the replies
- * whose code is the vendor's own (5.7.139, SendAsDenied...), not standard ones.
+ * whose code is the vendor's own (5.7.139, SendAsDenied...), not standard ones. The app-only rows
+ * match only after an app-only login (`appOnly`), and then first.
  */
-export function knownReply(reply: string, vendor?: PresetName): KnownReply | undefined {
+export function knownReply(reply: string, vendor?: PresetName, appOnly = false): KnownReply | undefined {
   const code = Number(/^\s*(\d{3})/.exec(reply)?.[1]);
   const text = reply.toLowerCase();
   return KNOWN_REPLIES.find(
     (known) =>
       (vendor === undefined ? !known.standard : known.vendor === vendor) &&
+      (known.appOnly !== true || appOnly) &&
       (known.code === undefined || known.code === code) &&
       new RegExp(`(^|[^\\d.])${known.enhanced.replace(/\./g, "\\.")}($|[^\\d.])`).test(reply) &&
       (known.contains === undefined || text.includes(known.contains.toLowerCase())),

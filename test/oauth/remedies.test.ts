@@ -25,6 +25,35 @@ const aad = (code: string, text: string, error = "invalid_grant") => ({
 
 /** Keyed by the row: its match and the flows it is for. */
 const MICROSOFT_CASES: Record<string, Case> = {
+  AADSTS7000215: {
+    body: aad(
+      "AADSTS7000215",
+      "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.",
+      "invalid_client",
+    ),
+    code: "token-request-failed",
+    remedy: /Certificates & secrets\), copy its Value/,
+  },
+  "AADSTS700027 client-credentials": {
+    body: aad(
+      "AADSTS700027",
+      "The certificate with identifier used to sign the client assertion is not registered on application.",
+      "invalid_client",
+    ),
+    flow: "client-credentials",
+    code: "app-token-refused",
+    remedy: /auth\.clientAssertion\.certificate \(its thumbprint is sent as x5t\)/,
+  },
+  "AADSTS1002012 client-credentials": {
+    body: aad(
+      "AADSTS1002012",
+      "The provided value for scope https://outlook.office365.com/SMTP.Send is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.",
+      "invalid_scope",
+    ),
+    flow: "client-credentials",
+    code: "app-token-refused",
+    remedy: /https:\/\/outlook\.office365\.com\/\.default/,
+  },
   "AADSTS53003 device": {
     body: aad("AADSTS53003", "Access has been blocked by Conditional Access policies.", "access_denied"),
     flow: "device",
@@ -193,6 +222,32 @@ const MICROSOFT_CASES: Record<string, Case> = {
 };
 
 const OAUTH_CASES: Record<string, Case> = {
+  "invalid_grant service-account": {
+    body: {
+      error: "invalid_grant",
+      error_description:
+        "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.",
+    },
+    flow: "service-account",
+    code: "app-token-refused",
+    remedy: /Check the clock/,
+  },
+  "unauthorized_client service-account": {
+    body: {
+      error: "unauthorized_client",
+      error_description:
+        "Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.",
+    },
+    flow: "service-account",
+    code: "app-token-refused",
+    remedy: /Domain-wide delegation: add the service account's client ID/,
+  },
+  "unauthorized_client client-credentials": {
+    body: { error: "unauthorized_client", error_description: "unauthorized_client" },
+    flow: "client-credentials",
+    code: "app-token-refused",
+    remedy: /Service accounts roles/,
+  },
   invalid_grant: {
     body: { error: "invalid_grant", error_description: "Token has been expired or revoked." },
     code: "grant-invalid",
@@ -253,6 +308,18 @@ describe("OAuth remedy tables", () => {
       expect(error.message).not.toMatch(/Trace ID/);
     });
   }
+
+  it("applies the app-only rows only in their step, and makes every app-only refusal app-token-refused", () => {
+    expect(oauthFailure({ error: "invalid_grant" }, "s").remedy).toMatch(/mailserver authorize/);
+    expect(oauthFailure({ error: "unauthorized_client" }, "s").remedy).toMatch(/Allow public client flows/);
+    const secret = oauthFailure({ error: "invalid_client" }, "s", undefined, { flow: "client-credentials" });
+    expect(secret).toMatchObject({ code: "app-token-refused", details: { error: "invalid_client" } });
+    expect(secret.remedy).toMatch(/auth\.clientSecret/);
+    // The issuer's own failure stays issuer-error: nothing is wrong with the app.
+    expect(oauthFailure({ error: "server_error" }, "s", undefined, { flow: "service-account" }).code).toBe(
+      "issuer-error",
+    );
+  });
 
   it("matches AADSTS codes before the OAuth error", () => {
     expect(remedyFor({ error: "invalid_grant", error_description: "AADSTS65001: consent" })?.match).toBe(

@@ -147,7 +147,16 @@ beforeEach(() => fx.smtp.reset());
 
 describe("known vendor replies", () => {
   it("has a case here for every entry of the table", () => {
-    expect(CASES.map(key).sort()).toEqual(KNOWN_REPLIES.map(key).sort());
+    expect(CASES.map(key).sort()).toEqual(
+      KNOWN_REPLIES.filter((r) => !r.appOnly)
+        .map(key)
+        .sort(),
+    );
+    expect(APP_ONLY_CASES.map((c) => c.reply.split(" ")[1]).sort()).toEqual(
+      KNOWN_REPLIES.filter((r) => r.appOnly)
+        .map((r) => r.enhanced)
+        .sort(),
+    );
   });
 
   for (const c of CASES) {
@@ -197,5 +206,58 @@ describe("known vendor replies", () => {
     const unknown = knownReply("535 5.7.139 Authentication unsuccessful", "office365");
     expect(unknown?.contains).toBeUndefined();
     expect(unknown?.remedy).not.toMatch(/^SMTP AUTH is disabled/);
+  });
+});
+
+/** Exchange's replies to an app token for a mailbox the app has no rights on. */
+const APP_ONLY_CASES = [
+  { reply: "535 5.7.3 Authentication unsuccessful [SN4PR0601CA0010.namprd06.prod.outlook.com]" },
+  {
+    reply:
+      "535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated successfully. Contact your administrator.",
+  },
+];
+
+describe("Exchange's replies after an app-only login (client credentials)", () => {
+  let app: SmtpFixture;
+  beforeAll(async () => {
+    // The reply is the fault: the token is never looked at.
+    app = await startSmtpFixture({ verifyAccessToken: async () => null });
+  });
+  afterAll(() => app.stop());
+
+  for (const { reply } of APP_ONLY_CASES) {
+    it(`${reply.slice(0, 11)}: the service principal and mailbox permission remedy`, async () => {
+      expect(knownReply(reply, "office365", true)?.remedy).toMatch(
+        /New-ServicePrincipal .*Add-MailboxPermission/,
+      );
+      // The same reply after a delegated login keeps its delegated meaning.
+      expect(knownReply(reply, "office365", false)?.remedy ?? "").not.toMatch(/New-ServicePrincipal/);
+      app.smtp.faults.authReply = { code: 535, message: reply.slice(4) };
+      const decl = app.normalized({
+        preset: "office365",
+        auth: {
+          method: "oauth",
+          flow: "client-credentials",
+          clientId: "c",
+          tenantId: "t",
+          clientSecret: { env: "S" },
+          username: "no-reply@contoso.com",
+        },
+      });
+      const report = await verifySmtp(
+        decl,
+        { method: "oauth", username: "no-reply@contoso.com", accessToken: "app-token" },
+        { baseDir: app.dir },
+      );
+      expect(report.error).toMatchObject({ code: "auth-rejected", smtpCode: 535 });
+      expect(report.error?.message).toMatch(/Add-MailboxPermission -Identity MAILBOX/);
+    });
+  }
+
+  it("a 5.7.139 that says SMTP AUTH is disabled keeps that remedy after an app-only login", () => {
+    const reply =
+      "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox.";
+    expect(knownReply(reply, "office365", true)?.remedy).toMatch(/Set-CASMailbox/);
   });
 });
