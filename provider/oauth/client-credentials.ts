@@ -10,7 +10,7 @@ import { MailServerError } from "../errors.js";
 import { configureClient } from "./client.js";
 import { type ClientAssertionKey, privateKeyJwt } from "./client-assertion.js";
 import type { DiscoverOptions } from "./discover.js";
-import { toMailServerError } from "./remedies.js";
+import { watchTokenEndpoint } from "./token-response.js";
 
 /** An access token the application obtained for itself. Secret: accessToken. */
 export interface AppToken {
@@ -61,11 +61,12 @@ export async function clientCredentialsGrant(
       field: "auth.tokenEndpoint",
     });
   }
+  const wire = watchTokenEndpoint(config);
   let response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers;
   try {
     response = await oidc.clientCredentialsGrant(config, { scope: auth.scopes.join(" ") });
   } catch (error) {
-    throw toMailServerError(error, "the client credentials grant", { flow: "client-credentials" });
+    throw wire.failure(error, "the client credentials grant", { flow: "client-credentials" });
   }
   return appTokenOf(response, auth.scopes, tokenEndpoint, auth.clientId);
 }

@@ -11,8 +11,8 @@ import type { NormalizedOAuthAuth } from "../declaration/normalize.js";
 import { type AppToken, appTokenOf } from "./client-credentials.js";
 import type { DiscoverOptions } from "./discover.js";
 import { DEFAULT_HTTP_TIMEOUT_MS, guardedFetch, isLoopbackHost } from "./http.js";
-import { toMailServerError } from "./remedies.js";
 import type { ServiceAccountKey } from "./service-account-key.js";
+import { watchTokenEndpoint } from "./token-response.js";
 
 export const JWT_BEARER_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
@@ -76,11 +76,12 @@ export async function jwtBearerGrant(
   config.timeout = Math.ceil(timeoutMs / 1000);
   if (isLoopbackHost(new URL(key.tokenUri).hostname)) oidc.allowInsecureRequests(config);
   const assertion = await signServiceAccountAssertion(auth, key, options.now?.());
+  const wire = watchTokenEndpoint(config);
   let response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers;
   try {
     response = await oidc.genericGrantRequest(config, JWT_BEARER_GRANT_TYPE, { assertion });
   } catch (error) {
-    throw toMailServerError(error, "the service account's JWT bearer grant", { flow: "service-account" });
+    throw wire.failure(error, "the service account's JWT bearer grant", { flow: "service-account" });
   }
   return appTokenOf(response, auth.scopes, key.tokenUri, key.clientEmail);
 }

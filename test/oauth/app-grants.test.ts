@@ -48,6 +48,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   fx.smtp.reset();
+  op.resetFaults();
   for (const client of Object.keys(op.apps.mailboxes)) op.apps.mailboxes[client] = [SANDBOX_APP_MAILBOX];
 });
 
@@ -166,6 +167,30 @@ describe("app tokens from the sandbox OP", () => {
     expect(error.code).toBe("app-token-refused");
     expect(error.details).toMatchObject({ error: "unauthorized_client" });
     expect(error.remedy).toMatch(/Domain-wide delegation/);
+  });
+});
+
+describe("token endpoint failures that are the issuer's, not the app's", () => {
+  it("a 502 page during the client credentials grant is issuer-error, not a refused app", async () => {
+    op.faults.tokenReply = { status: 502, html: "<html><title>502 Bad Gateway</title></html>" };
+    const error = await refusal(
+      clientCredentialsGrant(
+        appAuth(CREDENTIALS["client credentials with a secret"] as SandboxAppCredential),
+        {
+          clientSecret: op.apps.secret.clientSecret,
+        },
+      ),
+    );
+    expect(error.code).toBe("issuer-error");
+    expect(error.message).toContain('answered HTTP 502, text/html instead of JSON: "502 Bad Gateway"');
+  });
+
+  it("temporarily_unavailable during the JWT bearer grant stays issuer-error", async () => {
+    op.faults.tokenReply = { status: 503, json: { error: "temporarily_unavailable" } };
+    const key = await parseServiceAccountKey(op.apps.serviceAccount.keyJson, "auth.serviceAccountKey");
+    const auth = appAuth(CREDENTIALS["a service account's JWT bearer grant"] as SandboxAppCredential);
+    const error = await refusal(jwtBearerGrant(auth, { key }));
+    expect(error.code).toBe("issuer-error");
   });
 });
 
