@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import type { NormalizedOAuthAuth } from "../../provider/declaration/normalize.js";
+import { isAppOnlyFlow, type NormalizedOAuthAuth } from "../../provider/declaration/normalize.js";
 import type { AuthorizationPrompt } from "../../provider/oauth/authorize.js";
 import { type CliIO, formatOption, UsageError, writeJson } from "../io.js";
 import { parseCommandArgs } from "../parse-args.js";
@@ -19,8 +19,11 @@ Options:
                           (default: loopback 300, device until the code expires)
   --format text|json      result for people (default), or {"username","email","scopes","stored"}
 
+With an app-only flow (auth.flow client-credentials or service-account) nobody signs in: it
+obtains one token to prove the credentials, prints what was granted and stores nothing.
+
 Stdout never carries a token. Exit codes: 0 authorized, 1 authorization failed (denied, expired,
-timeout, invalid ID token), 2 usage error.
+timeout, invalid ID token, credentials refused), 2 usage error.
 `;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
@@ -41,6 +44,14 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError("authorize needs exactly one DECLARATION file");
   const { auth, from, baseDir } = await loadOAuthSetting(positionals[0] as string, io);
+  if (isAppOnlyFlow(auth.flow)) {
+    const given = ["flow", "out", "timeout", "no-browser"].filter((name) => values[name as "flow"]);
+    if (given.length > 0)
+      throw new UsageError(
+        `--${given[0]} is not used by flow ${auth.flow}: nobody signs in and nothing is stored`,
+      );
+    return proveAppCredentials(auth, baseDir, io, format);
+  }
   const out = values.out === undefined ? undefined : resolve(io.cwd, values.out);
 
   const { resolveSecret, writePrivateFileAtomically } = await import("../../provider/declaration/secrets.js");
@@ -101,4 +112,41 @@ async function loadOAuthSetting(
     throw new UsageError(`${path} does not use OAuth (auth.method: oauth): there is nothing to authorize`);
   }
   return { auth: decl.auth, from: decl.from.address, baseDir };
+}
+
+/**
+ * The app-only flows: one token, to prove the credentials (and the scope, and the mailbox for a
+ * service account). Nothing is stored: the token is fetched again whenever one is needed.
+ */
+async function proveAppCredentials(
+  auth: NormalizedOAuthAuth,
+  baseDir: string,
+  io: CliIO,
+  format: string,
+): Promise<number> {
+  const { secretResolver } = await import("../../provider/declaration/secrets.js");
+  const { obtainAppToken } = await import("../../provider/oauth/app-token.js");
+  const token = await obtainAppToken(auth, { baseDir, secret: secretResolver({ baseDir, env: io.env }) });
+  const granted = {
+    username: auth.username ?? null,
+    email: null,
+    scopes: token.scope,
+    stored: null,
+    flow: auth.flow,
+    client: token.client,
+    tokenEndpoint: token.tokenEndpoint,
+    expiresAt: token.expiresAt,
+  };
+  if (format === "json") {
+    writeJson(io, granted);
+    return 0;
+  }
+  io.stdout.write(
+    `Token granted to ${token.client} by ${token.tokenEndpoint} (flow ${auth.flow})\n` +
+      `Sends as: ${auth.username}\n` +
+      `Scopes: ${token.scope.join(" ")}\n` +
+      (token.expiresAt ? `Expires: ${token.expiresAt}\n` : "") +
+      "Nothing was stored: a new token is fetched whenever one is needed.\n",
+  );
+  return 0;
 }

@@ -123,6 +123,13 @@ function oauthFindings(
     if (ISSUER_FAILURES.has(code)) {
       // The issuer failed, not the grant: nothing says the grant is gone.
       add("issuer-unreachable", "auth.tokenEndpoint", describe(grant.error));
+    } else if (code === "app-token-refused") {
+      // The app-only flows: the token endpoint refuses the app's credentials (secret, key, delegation).
+      add(
+        "grant-revoked",
+        grant.error.field ?? "auth",
+        `the token endpoint refuses the app's credentials: ${describe(grant.error)}; fix them and run mailserver authorize FILE`,
+      );
     } else if (code === "grant-invalid" || code === "rotated-token-not-saved") {
       add(
         "grant-revoked",

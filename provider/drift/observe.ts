@@ -8,11 +8,13 @@
  * `persistRotated`, or it skips the grant check and says so), and it writes nothing else.
  */
 import { performance } from "node:perf_hooks";
-import type {
-  NormalizedCustomDeclaration,
-  NormalizedDeclaration,
-  NormalizedOAuthAuth,
+import {
+  isAppOnlyFlow,
+  type NormalizedCustomDeclaration,
+  type NormalizedDeclaration,
+  type NormalizedOAuthAuth,
 } from "../declaration/normalize.js";
+import { type AppToken, type ObtainAppTokenOptions, obtainAppToken } from "../oauth/app-token.js";
 import { discoverIssuer, type IssuerMetadata } from "../oauth/discover.js";
 import { type RefreshedGrant, type RefreshGrantOptions, refreshGrant } from "../oauth/tokens.js";
 import {
@@ -22,6 +24,7 @@ import {
   verifySmtp,
 } from "../smtp/verify.js";
 import type { ObservedFacts } from "./facts.js";
+import { observeAppToken } from "./observe-app-token.js";
 import { timedOut } from "./observe-deadline.js";
 import { declaredEndpoints, observeDiscovery } from "./observe-discovery.js";
 import { observeGrant } from "./observe-grant.js";
@@ -36,6 +39,8 @@ export interface ObserveSteps {
     options: { timeoutMs: number; fetch?: typeof fetch },
   ): Promise<IssuerMetadata>;
   refreshGrant(auth: NormalizedOAuthAuth, options: RefreshGrantOptions): Promise<RefreshedGrant>;
+  /** The app-only flows' token (client credentials, service account). */
+  obtainAppToken(auth: NormalizedOAuthAuth, options: ObtainAppTokenOptions): Promise<AppToken>;
   verifySmtp(
     decl: NormalizedCustomDeclaration,
     credentials: CredentialsSource,
@@ -85,6 +90,7 @@ export { ROTATED_NOT_SAVED } from "./observe-grant.js";
 const DEFAULT_STEPS: ObserveSteps = {
   discoverIssuer: (issuer, options) => discoverIssuer(issuer, options),
   refreshGrant,
+  obtainAppToken,
   verifySmtp,
 };
 
@@ -130,8 +136,13 @@ export async function observe(decl: NormalizedDeclaration, options: ObserveOptio
     let accessToken: string | undefined;
     if (auth.method === "oauth") {
       if (remaining() <= 0) return timedOut(facts, "grant", budget);
-      const grantStep = () => observeGrant(facts, decl, auth, steps, options, remaining());
-      accessToken = await (options.grantLock ? options.grantLock(grantStep) : grantStep());
+      if (isAppOnlyFlow(auth.flow)) {
+        // No grant to share or rotate: nothing to lock.
+        accessToken = await observeAppToken(facts, auth, steps, options, remaining());
+      } else {
+        const grantStep = () => observeGrant(facts, decl, auth, steps, options, remaining());
+        accessToken = await (options.grantLock ? options.grantLock(grantStep) : grantStep());
+      }
     }
     if (remaining() <= 0) return timedOut(facts, "smtp", budget);
     const credentials = await smtpCredentials(facts, decl, options, accessToken);

@@ -5,6 +5,7 @@
  */
 import { resolve } from "node:path";
 import {
+  isAppOnlyFlow,
   type NormalizedCustomDeclaration,
   type NormalizedOAuthAuth,
   normalizeDeclaration,
@@ -76,7 +77,10 @@ export async function applyMailServer(
     password = await secret(normalized.auth.password, "auth.password");
     credentials = { method: "basic", username: normalized.auth.username, password };
   } else {
-    oauth = await oauthFacts(normalized, normalized.auth, previous, { ...options, absoluteBase, secret });
+    const context = { ...options, absoluteBase, secret };
+    oauth = isAppOnlyFlow(normalized.auth.flow)
+      ? await appFacts(normalized, normalized.auth, context)
+      : await oauthFacts(normalized, normalized.auth, previous, context);
     credentials = { method: "oauth", username: oauth.username, accessToken: oauth.accessToken };
   }
 
@@ -107,12 +111,18 @@ export async function applyMailServer(
         scopes: oauth.scope,
         grantedAt: oauth.grantedAt,
         refreshToken: oauth.refreshToken,
-        accessToken: oauth.accessToken,
+        // An app token is never stored: whoever needs one fetches a new one.
+        accessToken: oauth.appOnly ? undefined : oauth.accessToken,
         ...(oauth.declaredDigest !== undefined && { declaredGrantDigest: oauth.declaredDigest }),
         ...(oauth.clientSecret !== undefined && { clientSecret: oauth.clientSecret }),
       }),
     };
-    state.transport = await transportOf(normalized, state, absoluteBase);
+    const auth = normalized.auth;
+    const serviceAccountKey =
+      auth.method === "oauth" && auth.flow === "service-account" && auth.serviceAccountKey
+        ? await secret(auth.serviceAccountKey, "auth.serviceAccountKey")
+        : undefined;
+    state.transport = await transportOf(normalized, state, absoluteBase, serviceAccountKey);
     if (normalized.testEmail?.required) {
       const sent = await sendTestEmailOrThrow(options.steps, normalized, credentials, absoluteBase, {
         ...(state.fromAddress !== undefined && { fromAddress: state.fromAddress }),
@@ -137,10 +147,13 @@ interface OAuthFacts {
   username: string;
   fromAddress?: string;
   accessToken: string;
-  refreshToken: string;
+  /** The delegated flows' refresh token; the app-only flows have none. */
+  refreshToken?: string;
   refreshTokenChanged: boolean;
   scope: string[];
-  grantedAt: string;
+  grantedAt?: string;
+  /** An app-only flow: no grant, no prompt, nothing stored but the facts. */
+  appOnly?: boolean;
   declaredDigest?: string;
   clientSecret?: string;
 }
@@ -188,6 +201,37 @@ async function oauthFacts(
     scope: grant.scope,
     grantedAt: grant.grantedAt,
     ...(grant.declaredDigest !== undefined && { declaredDigest: grant.declaredDigest }),
+    ...(clientSecret !== undefined && { clientSecret }),
+  };
+}
+
+/**
+ * The app-only flows (client credentials, service account): a fresh app token, never a prompt and
+ * never a stored grant. The SMTP username is the declared mailbox, which is also the default From.
+ */
+async function appFacts(
+  declaration: NormalizedCustomDeclaration,
+  auth: NormalizedOAuthAuth,
+  context: ApplyOptions & { absoluteBase: string; secret: SecretResolver },
+): Promise<OAuthFacts> {
+  if (!auth.username) throw new TypeError(`${declaration.name}: flow ${auth.flow} needs auth.username`);
+  const clientSecret = auth.clientSecret
+    ? await context.secret(auth.clientSecret, "auth.clientSecret")
+    : undefined;
+  const endpoints = await context.steps.resolveEndpoints(auth);
+  const token = await context.steps.obtainAppToken(auth, {
+    baseDir: context.absoluteBase,
+    secret: context.secret,
+    ...(clientSecret !== undefined && { clientSecret }),
+  });
+  return {
+    endpoints: { ...endpoints, tokenEndpoint: endpoints.tokenEndpoint ?? token.tokenEndpoint },
+    username: auth.username,
+    fromAddress: declaration.from.address ?? auth.username,
+    accessToken: token.accessToken,
+    refreshTokenChanged: false,
+    scope: token.scope,
+    appOnly: true,
     ...(clientSecret !== undefined && { clientSecret }),
   };
 }

@@ -5,7 +5,7 @@
  * @see https://www.rfc-editor.org/rfc/rfc7009
  */
 import type { MailServerDeclaration } from "../declaration/generated/declaration.js";
-import { normalizeDeclaration } from "../declaration/normalize.js";
+import { isAppOnlyFlow, normalizeDeclaration } from "../declaration/normalize.js";
 import type { MailServerState } from "./state.js";
 import { splitInputs } from "./state.js";
 import type { LifecycleSteps } from "./steps.js";
@@ -34,7 +34,14 @@ export async function deleteMailServer(
     declaration.server !== "builtin" && declaration.auth
       ? normalizeDeclaration(declaration as MailServerDeclaration)
       : undefined;
-  if (normalized?.server === "custom" && normalized.auth.method === "oauth" && state.refreshToken) {
+  if (
+    normalized?.server === "custom" &&
+    normalized.auth.method === "oauth" &&
+    isAppOnlyFlow(normalized.auth.flow)
+  ) {
+    // Client credentials and service accounts leave no grant behind: each token expired on its own.
+    report = { revoked: false, reason: `flow ${normalized.auth.flow} keeps no grant: nothing to revoke` };
+  } else if (normalized?.server === "custom" && normalized.auth.method === "oauth" && state.refreshToken) {
     try {
       const revocation = await options.steps.revokeGrant(normalized.auth, {
         refreshToken: state.refreshToken,

@@ -3,11 +3,13 @@
  * with the new outputs. Pulumi only warns when an after-hook fails, which is the wanted behaviour
  * for `testEmail.onDeploy`; `testEmail.required` sends inside create/update instead (see apply.ts).
  * It uses the access token of the deploy (an output) and never the refresh token: spending a
- * rotating refresh token here would lose the newest one, which only the provider may save.
+ * rotating refresh token here would lose the newest one, which only the provider may save. The
+ * app-only flows store no token: the hook fetches a new one.
  */
 import { resolve } from "node:path";
 import type { MailServerDeclaration } from "../declaration/generated/declaration.js";
-import { normalizeDeclaration } from "../declaration/normalize.js";
+import { isAppOnlyFlow, normalizeDeclaration } from "../declaration/normalize.js";
+import { secretResolver } from "../declaration/secrets.js";
 import { declarationOf, type MailServerState } from "./state.js";
 import { defaultSteps, type LifecycleSteps, type TestEmailReport } from "./steps.js";
 import { sendTestEmailOrThrow } from "./test-email.js";
@@ -35,19 +37,33 @@ export async function sendDeployTestEmail(
     log(`${name}: built-in mail server: send the test email from the identity service's console`);
     return undefined;
   }
-  const credentials =
-    normalized.auth.method === "basic"
-      ? {
-          method: "basic" as const,
-          username: state.username ?? normalized.auth.username,
-          password: state.password ?? "",
-        }
-      : { method: "oauth" as const, username: state.username ?? "", accessToken: state.accessToken ?? "" };
   const steps = options.steps ?? (await defaultSteps());
   const baseDir = resolve(
     options.cwd ?? process.cwd(),
     typeof state.baseDir === "string" ? state.baseDir : ".",
   );
+  const auth = normalized.auth;
+  const credentials =
+    auth.method === "basic"
+      ? {
+          method: "basic" as const,
+          username: state.username ?? auth.username,
+          password: state.password ?? "",
+        }
+      : isAppOnlyFlow(auth.flow)
+        ? // No app token is stored: fetch one, as the identity service would.
+          {
+            method: "oauth" as const,
+            username: state.username ?? auth.username ?? "",
+            accessToken: (
+              await steps.obtainAppToken(auth, {
+                baseDir,
+                secret: secretResolver({ baseDir, config: (key) => state.secretValues?.[key] }),
+                ...(state.clientSecret !== undefined && { clientSecret: state.clientSecret }),
+              })
+            ).accessToken,
+          }
+        : { method: "oauth" as const, username: state.username ?? "", accessToken: state.accessToken ?? "" };
   return sendTestEmailOrThrow(steps, normalized, credentials, baseDir, {
     ...(state.fromAddress !== undefined && { fromAddress: state.fromAddress }),
     which: "the post-deploy test email",

@@ -5,7 +5,7 @@
  * need no new grant. Secret values are compared, never shown.
  */
 import { GRANT_BOUND_FIELDS } from "../declaration/fields.js";
-import { scopeList } from "../declaration/normalize.js";
+import { isAppOnlyFlow, type OAuthFlow, scopeList } from "../declaration/normalize.js";
 import { UNKNOWN } from "./check.js";
 import { splitInputs } from "./state.js";
 
@@ -23,7 +23,7 @@ export interface MailServerDiff {
   /** The changed fields that need a new grant (empty when the stored grant can be kept). */
   grantRenewal: string[];
   replaces: string[];
-  /** The new setting uses OAuth (so it has a grant to keep or renew). */
+  /** The new setting uses delegated OAuth (so it has a grant to keep or renew; the app-only flows have none). */
   oauth: boolean;
   /** Some new value is unknown (preview): the diff may be incomplete. */
   unknown: boolean;
@@ -62,17 +62,18 @@ export function diffMailServer(olds: Record<string, unknown>, news: Record<strin
   // A refresh that found drift: the live setting must be applied again.
   const drift = Array.isArray(olds.drift) ? (olds.drift as { code?: unknown }[]) : [];
   for (const finding of drift) changed.push(`drift.${String(finding.code)}`);
-  const method = after.declaration.auth && (after.declaration.auth as Record<string, unknown>).method;
-  const grantRenewal =
-    method === "oauth"
-      ? changed.filter(
-          (path) =>
-            path === "drift.grant-revoked" ||
-            GRANT_FIELDS.some((field) => path === field || path.startsWith(`${field}.`)),
-        )
-      : [];
+  const auth = after.declaration.auth as Record<string, unknown> | undefined;
+  // The app-only flows keep no grant: nothing to renew, nobody to ask.
+  const grant = auth?.method === "oauth" && !isAppOnlyFlow(auth.flow as OAuthFlow | undefined);
+  const grantRenewal = grant
+    ? changed.filter(
+        (path) =>
+          path === "drift.grant-revoked" ||
+          GRANT_FIELDS.some((field) => path === field || path.startsWith(`${field}.`)),
+      )
+    : [];
   const replaces = changed.includes("name") ? ["name"] : [];
-  return { changes: changed.length > 0, changed, grantRenewal, replaces, oauth: method === "oauth", unknown };
+  return { changes: changed.length > 0, changed, grantRenewal, replaces, oauth: grant, unknown };
 }
 
 /** One line per diff for the resource's diagnostics: readable at default verbosity. */

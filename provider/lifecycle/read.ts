@@ -28,7 +28,7 @@ export async function readMailServer(
   options: ReadOptions = {},
 ): Promise<{ props: MailServerState; inputs: Record<string, unknown> }> {
   const inputs = inputsOf(state as unknown as Record<string, unknown>) as Record<string, unknown>;
-  const { declaration, baseDir } = splitInputs(state as unknown as Record<string, unknown>);
+  const { declaration, baseDir, secretValues } = splitInputs(state as unknown as Record<string, unknown>);
   const { drift: _previousDrift, ...next } = state;
   if (declaration.server === "builtin" || !declaration.auth) return { props: next, inputs };
   const normalized = normalizeDeclaration(declaration as MailServerDeclaration);
@@ -40,6 +40,8 @@ export async function readMailServer(
     ...(state.refreshToken !== undefined && { refreshToken: state.refreshToken }),
     ...(state.clientSecret !== undefined && { clientSecret: state.clientSecret }),
     ...(state.password !== undefined && { password: state.password }),
+    // A service account key may be a { config } reference: its value came with the inputs.
+    config: (key: string) => secretValues[key],
     ...(options.now && { now: options.now }),
     persistRotated: async (refreshToken) => {
       next.refreshToken = refreshToken;

@@ -2,6 +2,8 @@
  * The real OAuth and SMTP steps, adapted to the lifecycle's port (./steps.ts). Loaded only by
  * create/read/update/delete, so check and diff never load openid-client or nodemailer.
  */
+
+import { obtainAppToken } from "../oauth/app-token.js";
 import { type AuthorizationPrompt, authorize } from "../oauth/authorize.js";
 import { resolveEndpoints } from "../oauth/discover.js";
 import { refreshGrant, revokeGrant } from "../oauth/tokens.js";
@@ -33,6 +35,7 @@ export function realSteps(): LifecycleSteps {
         noBrowser: options.noBrowser ?? true,
       }),
     refreshGrant,
+    obtainAppToken,
     revokeGrant,
     verifySmtp: (declaration, credentials, baseDir) => verifySmtp(declaration, credentials, { baseDir }),
     sendTestEmail: (declaration, credentials, baseDir, fromAddress) =>

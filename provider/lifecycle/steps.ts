@@ -5,6 +5,7 @@
  * they vanish from the compiled file, which therefore loads no network library.
  */
 import type { NormalizedCustomDeclaration, NormalizedOAuthAuth } from "../declaration/normalize.js";
+import type { obtainAppToken } from "../oauth/app-token.js";
 import type {
   AuthorizeOptions,
   Grant,
@@ -30,6 +31,8 @@ export interface LifecycleSteps {
     },
   ): Promise<Grant>;
   refreshGrant: typeof refreshGrant;
+  /** The app-only flows' token (client credentials, service account): fetched each time, never stored. */
+  obtainAppToken: typeof obtainAppToken;
   revokeGrant: typeof revokeGrant;
   verifySmtp(
     declaration: NormalizedCustomDeclaration,
