@@ -48,6 +48,8 @@ export interface ResolvedSmtpCredentials {
   grant?: ResolvedGrant;
   /** The app-only flows: what the token endpoint granted (the token itself is in `credentials`). */
   appToken?: Omit<AppToken, "accessToken">;
+  /** The app-only flows' From Address: from.address, else the mailbox it sends as. */
+  fromAddress?: string;
 }
 
 /**
@@ -174,5 +176,6 @@ async function appCredentials(
   return {
     credentials: { method: "oauth", username: auth.username, accessToken },
     appToken: granted,
+    fromAddress: decl.from.address ?? auth.username,
   };
 }

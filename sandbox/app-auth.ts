@@ -2,7 +2,7 @@
  * Declarations' `auth` for the sandbox OP's app-only clients (see ./op-apps.ts), as a user writes
  * them, and the key files they reference. Used by `npm run sandbox`, the tests and the benches.
  */
-import { writeFile } from "node:fs/promises";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { OAuthAuthentication, SecretReference } from "../provider/declaration/generated/declaration.js";
 import type { SandboxOP } from "./op.js";
@@ -71,7 +71,7 @@ export const SANDBOX_APP_FILES = {
 } as const;
 
 /** Writes the apps' secret, key, certificate and service account key into `dir` (mode 0600). */
-export async function writeSandboxAppFiles(op: SandboxOP, dir: string): Promise<typeof SANDBOX_APP_FILES> {
+export function writeSandboxAppFiles(op: SandboxOP, dir: string): typeof SANDBOX_APP_FILES {
   const files: Record<keyof typeof SANDBOX_APP_FILES, string> = {
     clientSecret: `${op.apps.secret.clientSecret}\n`,
     privateKey: op.apps.certificate.privateKeyPem,
@@ -79,7 +79,7 @@ export async function writeSandboxAppFiles(op: SandboxOP, dir: string): Promise<
     serviceAccountKey: op.apps.serviceAccount.keyJson,
   };
   for (const [key, content] of Object.entries(files)) {
-    await writeFile(join(dir, SANDBOX_APP_FILES[key as keyof typeof SANDBOX_APP_FILES]), content, {
+    writeFileSync(join(dir, SANDBOX_APP_FILES[key as keyof typeof SANDBOX_APP_FILES]), content, {
       mode: 0o600,
     });
   }

@@ -6,6 +6,12 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import type { MailServerDeclaration } from "../provider/declaration/generated/declaration.js";
+import {
+  SANDBOX_APP_FILES,
+  type SandboxAppCredential,
+  sandboxAppAuth,
+  writeSandboxAppFiles,
+} from "./app-auth.js";
 import { sandboxDeclaredAuth } from "./grant.js";
 import type { SandboxOP } from "./op.js";
 import type { SandboxSmtp } from "./smtp.js";
@@ -14,10 +20,11 @@ export interface SandboxDeclarationOptions {
   name: string;
   /** Which listener of the sandbox SMTP server (default tls: implicit TLS). */
   protocol?: "tls" | "starttls";
-  /** Basic with a password file, or OAuth at the sandbox OP with a grant file. */
+  /** Basic with a password file, OAuth at the sandbox OP with a grant file, or an app-only credential. */
   auth:
     | { method: "basic"; passwordFile: string }
-    | { method: "oauth"; flow: "device" | "loopback"; refreshTokenFile: string };
+    | { method: "oauth"; flow: "device" | "loopback"; refreshTokenFile: string }
+    | { method: "oauth"; app: SandboxAppCredential };
   /** The sandbox CA's PEM file, relative to the declaration (default ca.pem). */
   caFile?: string;
   fromName?: string;
@@ -50,11 +57,13 @@ export function sandboxDeclaration(
     auth:
       auth.method === "basic"
         ? { method: "basic", username: smtp.account.username, password: { file: auth.passwordFile } }
-        : sandboxDeclaredAuth(op, {
-            flow: auth.flow,
-            ...(auth.flow === "loopback" && { redirectUri: "http://127.0.0.1:0/callback" }),
-            refreshToken: { file: auth.refreshTokenFile },
-          }),
+        : "app" in auth
+          ? sandboxAppAuth(op, auth.app)
+          : sandboxDeclaredAuth(op, {
+              flow: auth.flow,
+              ...(auth.flow === "loopback" && { redirectUri: "http://127.0.0.1:0/callback" }),
+              refreshToken: { file: auth.refreshTokenFile },
+            }),
     from: {
       ...(options.fromName !== undefined && { name: options.fromName }),
       ...(auth.method === "basic" && { address: smtp.account.username }),
@@ -76,9 +85,11 @@ export function declarationYaml(
 
 /**
  * The folder `npm run sandbox` writes (default `.sandbox/`): the sandbox CA as `ca.pem`, the Basic
- * account's password in `.secrets/smtp-password` (mode 0600), and three declarations:
- * `basic-starttls.yaml`, `oauth-device.yaml` and `oauth-loopback.yaml` (their grants go to
- * `.secrets/oauth-device.json` and `.secrets/oauth-loopback.json` once authorized).
+ * account's password in `.secrets/smtp-password` (mode 0600), three declarations that a person
+ * authorizes - `basic-starttls.yaml`, `oauth-device.yaml` and `oauth-loopback.yaml` (their grants
+ * go to `.secrets/oauth-device.json` and `.secrets/oauth-loopback.json` once authorized) - and
+ * three that need no person, with their keys in `.secrets/`: `app-client-credentials.yaml` (a
+ * client assertion with a certificate), `app-client-secret.yaml` and `app-service-account.yaml`.
  * @returns the declarations' file names
  */
 export function writeSandboxFolder(
@@ -107,7 +118,37 @@ export function writeSandboxFolder(
       name: "sandbox-oauth-loopback",
       auth: { method: "oauth", flow: "loopback", refreshTokenFile: ".secrets/oauth-loopback.json" },
     }),
+    "app-client-credentials.yaml": sandboxDeclaration(op, smtp, {
+      name: "sandbox-app-certificate",
+      auth: {
+        method: "oauth",
+        app: {
+          kind: "client-assertion",
+          privateKeyFile: `.secrets/${SANDBOX_APP_FILES.privateKey}`,
+          certificateFile: `.secrets/${SANDBOX_APP_FILES.certificate}`,
+        },
+      },
+      fromName: "Sandbox App",
+    }),
+    "app-client-secret.yaml": sandboxDeclaration(op, smtp, {
+      name: "sandbox-app-secret",
+      auth: {
+        method: "oauth",
+        app: { kind: "client-secret", clientSecret: { file: `.secrets/${SANDBOX_APP_FILES.clientSecret}` } },
+      },
+    }),
+    "app-service-account.yaml": sandboxDeclaration(op, smtp, {
+      name: "sandbox-app-service-account",
+      auth: {
+        method: "oauth",
+        app: {
+          kind: "service-account",
+          serviceAccountKey: { file: `.secrets/${SANDBOX_APP_FILES.serviceAccountKey}` },
+        },
+      },
+    }),
   };
+  writeSandboxAppFiles(op, join(dir, ".secrets"));
   for (const [name, declaration] of Object.entries(declarations)) {
     writeFileSync(join(dir, name), declarationYaml(declaration, schemaPath, note));
   }

@@ -41,6 +41,8 @@ Declarations in ${at}/. Try:
   npx mailserver authorize ${at}/oauth-device.yaml --out ${at}/.secrets/oauth-device.json${values["auto-approve"] ? "   (approved by itself after 3 s)" : ""}
   npx mailserver authorize ${at}/oauth-loopback.yaml --out ${at}/.secrets/oauth-loopback.json
   npx mailserver test-email ${at}/oauth-device.yaml
+  npx mailserver authorize ${at}/app-client-credentials.yaml      (app-only: nobody signs in, nothing stored)
+  npx mailserver test-email ${at}/app-service-account.yaml
   npx mailserver drift ${at}
 
 Messages that arrive are shown below. Ctrl-C stops both servers (they keep everything in memory).

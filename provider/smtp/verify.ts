@@ -22,6 +22,8 @@ export interface VerifyReport {
 export interface ResolvedCredentialsLike {
   credentials: SmtpCredentials;
   grant?: { fromAddress: string | null };
+  /** The app-only flows' From Address (they have no grant). */
+  fromAddress?: string;
 }
 
 /**
@@ -36,7 +38,7 @@ export async function obtainCredentials(
 ): Promise<{ credentials: SmtpCredentials; fromAddress?: string }> {
   const value = typeof source === "function" ? await source() : source;
   if ("credentials" in value) {
-    const fromAddress = value.grant?.fromAddress;
+    const fromAddress = value.grant?.fromAddress ?? value.fromAddress;
     return { credentials: value.credentials, ...(fromAddress && { fromAddress }) };
   }
   return { credentials: value };
