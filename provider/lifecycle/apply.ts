@@ -225,7 +225,9 @@ async function appFacts(
     ...(clientSecret !== undefined && { clientSecret }),
   });
   return {
-    endpoints: { ...endpoints, tokenEndpoint: endpoints.tokenEndpoint ?? token.tokenEndpoint },
+    // A service account's token endpoint is its key's, not an issuer's: it is not recorded, so
+    // refresh does not compare what no issuer publishes.
+    endpoints,
     username: auth.username,
     fromAddress: declaration.from.address ?? auth.username,
     accessToken: token.accessToken,
