@@ -59,13 +59,32 @@ describe("npm run sandbox", () => {
       });
       expect((await readdir(dir)).sort()).toEqual([
         ".secrets",
+        "app-client-credentials.yaml",
+        "app-client-secret.yaml",
+        "app-service-account.yaml",
         "basic-starttls.yaml",
         "ca.pem",
         "oauth-device.yaml",
         "oauth-loopback.yaml",
       ]);
+      expect((await readdir(join(dir, ".secrets"))).sort()).toEqual([
+        "app-certificate.pem",
+        "app-client-secret",
+        "app-key.pem",
+        "service-account.json",
+        "smtp-password",
+      ]);
       const validate = await run(process.execPath, ["bin/mailserver.js", "validate", dir]);
-      expect(validate.stdout).toContain("3 declarations checked: all valid");
+      expect(validate.stdout).toContain("6 declarations checked: all valid");
+      // The app-only declarations need nobody: their token proves the key files work.
+      const authorize = await run(process.execPath, [
+        "bin/mailserver.js",
+        "authorize",
+        join(dir, "app-service-account.yaml"),
+      ]);
+      expect(authorize.stdout).toMatch(
+        /^Token granted to mailer@sandbox-project\.iam\.gserviceaccount\.test by http/,
+      );
       const verify = await run(process.execPath, [
         "bin/mailserver.js",
         "verify",
