@@ -26,7 +26,7 @@ export interface LifecycleSteps {
   /** Runs the declared flow; `prompt` gets each instruction as one line for a person. */
   authorize(
     auth: NormalizedOAuthAuth,
-    options: Pick<AuthorizeOptions, "clientSecret" | "noBrowser" | "timeoutMs" | "fromAddress"> & {
+    options: Pick<AuthorizeOptions, "clientSecret" | "noBrowser" | "timeoutMs"> & {
       prompt: (line: string) => void;
     },
   ): Promise<Grant>;

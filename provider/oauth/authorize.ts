@@ -59,8 +59,6 @@ export interface AuthorizeOptions {
   /** Gives up after this long (default: loopback 5 min, device until the code expires). */
   timeoutMs?: number;
   signal?: AbortSignal;
-  /** The declared From Address, which wins over the ID token's email. */
-  fromAddress?: string;
   fetch?: typeof fetch;
   /** A person is present: when the issuer blocks the device flow (AADSTS53003), run the loopback flow instead. */
   fallbackToLoopback?: boolean;
