@@ -140,10 +140,14 @@ export async function resolveSmtpCredentials(
 
 function tokenRefreshFailed(error: unknown, auth: NormalizedOAuthAuth, fromState: boolean): MailServerError {
   const where = fromState ? "the stored grant" : `auth.refreshToken (${describeReference(auth)})`;
-  const reason = isMailServerError(error) ? `${error.message} (${error.code})` : "the token request failed";
   // The issuer's own failure keeps its code: the grant is fine and the remedy is to try again.
   const code =
     isMailServerError(error) && ISSUER_FAILURES.has(error.code) ? error.code : "token-refresh-failed";
+  const reason = !isMailServerError(error)
+    ? "the token request failed"
+    : code === error.code
+      ? error.message
+      : `${error.message} (${error.code})`;
   return new MailServerError(code, `no access token from ${where}: ${reason}`, {
     field: "auth.refreshToken",
     ...(isMailServerError(error) && { remedy: error.remedy, details: { cause: error.code } }),

@@ -12,6 +12,7 @@ import {
 import { compare } from "../../provider/drift/compare.js";
 import { observe } from "../../provider/drift/observe.js";
 import { refreshGrant } from "../../provider/oauth/index.js";
+import { runCli } from "../helpers/cli.js";
 import { rejection, sandboxAuth } from "../helpers/op-auth.js";
 import { type DriftSandbox, startDriftSandbox } from "./sandbox.js";
 
@@ -116,5 +117,30 @@ describe("the SMTP commands' credentials against a failing issuer", () => {
     const saved = await stored("verifynotype.json");
     expect(saved).not.toBe(token);
     await expect(refreshGrant(sandboxAuth(sandbox.op), { refreshToken: saved })).resolves.toBeTruthy();
+  });
+});
+
+describe("what a person sees from the CLI", () => {
+  it("verify: a 502 from the token endpoint is issuer-error with a try-again hint, and the grant file is untouched", async () => {
+    const token = await sandbox.grant("cli502.json");
+    const file = await sandbox.write("cli502.yaml", sandbox.oauth("cli502", "cli502.json"));
+    sandbox.op.faults.tokenReply = { status: 502, html: "<title>502 Bad Gateway</title>" };
+    const run = await runCli(["verify", file], { env: {} });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /^mailserver: no access token from auth\.refreshToken \(file:cli502\.json\): the refresh-token grant: http:\/\/127\.0\.0\.1:\d+ answered HTTP 502, text\/html instead of JSON: "502 Bad Gateway"\. Try again later and check the issuer's status page; .* \(issuer-error\)\n$/,
+    );
+    expect(run.stderr).not.toMatch(/authorize FILE --out/);
+    expect(await stored("cli502.json")).toBe(token);
+  });
+
+  it("drift: the same failure is issuer-unreachable, exit 1, never grant-revoked", async () => {
+    await sandbox.grant("drift502.json");
+    const file = await sandbox.write("drift502.yaml", sandbox.oauth("drift502", "drift502.json"));
+    sandbox.op.faults.tokenReply = { status: 503, json: { error: "temporarily_unavailable" } };
+    const run = await runCli(["drift", file, "--format", "json"], { env: sandbox.env });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('"code": "issuer-unreachable"');
+    expect(run.stdout).not.toContain("grant-revoked");
   });
 });
