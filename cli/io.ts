@@ -25,8 +25,17 @@ export function colorizer(stream: CliIO["stdout"], env: CliIO["env"]) {
   return { red: wrap(31), yellow: wrap(33), green: wrap(32), dim: wrap(2), bold: wrap(1) };
 }
 
+/**
+ * One JSON document on stdout. JSON.stringify escapes C0 controls; DEL, C1 controls and the
+ * bidirectional overrides are escaped here too (`\u202e`), so that input echoed in a value cannot
+ * act on a terminal that shows the document. The value is the same JSON.
+ */
 export function writeJson(io: CliIO, value: unknown): void {
-  io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  const text = JSON.stringify(value, null, 2).replace(
+    /[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+  io.stdout.write(`${text}\n`);
 }
 
 /** The value of `--format`, one of `formats`; anything else is a usage error that names them. */

@@ -92,13 +92,16 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<Exi
 }
 
 async function report(error: unknown, command: Command, io: CliIO): Promise<ExitCode> {
+  // Messages may quote input (paths, values, servers' replies): no control character of theirs
+  // reaches the terminal.
+  const { escapeLines } = await import("../provider/declaration/problem.js");
   if (error instanceof UsageError || isParseArgsError(error)) {
-    io.stderr.write(`mailserver: ${(error as Error).message}\n\n${command.usage}`);
+    io.stderr.write(`mailserver: ${escapeLines((error as Error).message)}\n\n${command.usage}`);
     return 2;
   }
   const { isMailServerError } = await import("../provider/errors.js");
   if (isMailServerError(error)) {
-    io.stderr.write(`mailserver: ${error.describe()}\n`);
+    io.stderr.write(`mailserver: ${escapeLines(error.describe())}\n`);
     return 1;
   }
   // A bug: say so, without a stack trace unless asked for (the message holds no secrets).

@@ -1,3 +1,4 @@
+import { escapeLines } from "../../provider/declaration/problem.js";
 import type { DriftReport } from "../../provider/drift/detect.js";
 import { type CliIO, colorizer } from "../io.js";
 import { annotation } from "./github.js";
@@ -24,7 +25,7 @@ export function driftNotesAsText(report: DriftReport): string {
     ...(error ? [`mailserver drift: ${name} (${file}): ${error.message} (${error.code})`] : []),
     ...notes.map((note) => `mailserver drift: ${name} (${file}): ${note}`),
   ]);
-  return lines.length > 0 ? `${lines.join("\n")}\n` : "";
+  return lines.length > 0 ? `${escapeLines(lines.join("\n"))}\n` : "";
 }
 
 /** GitHub Actions annotations: one per finding and configuration error, notices for what was not checked. */
@@ -62,14 +63,18 @@ export function driftAsText(report: DriftReport, io: CliIO): string {
       : result.inSync
         ? color.green("in sync")
         : color.red("drift");
-    out.push(`${result.name} (${result.file}): ${mark}`);
+    // Names, files, messages and notes echo declarations and servers' replies: escape them.
+    const safe = escapeLines;
+    out.push(`${safe(result.name)} (${safe(result.file)}): ${mark}`);
     if (result.error)
-      out.push(`  ${color.red("error")} ${result.error.message} ${color.dim(`(${result.error.code})`)}`);
+      out.push(
+        `  ${color.red("error")} ${safe(result.error.message)} ${color.dim(`(${result.error.code})`)}`,
+      );
     for (const finding of result.findings) {
       const severity = finding.severity === "error" ? color.red("error") : color.yellow("warning");
-      out.push(`  ${severity} ${finding.field}: ${finding.message} ${color.dim(`(${finding.code})`)}`);
+      out.push(`  ${severity} ${finding.field}: ${safe(finding.message)} ${color.dim(`(${finding.code})`)}`);
     }
-    for (const note of result.notes) out.push(`  ${color.dim("note:")} ${note}`);
+    for (const note of result.notes) out.push(`  ${color.dim("note:")} ${safe(note)}`);
   }
   out.push(summary(report, color.bold));
   return `${out.join("\n")}\n`;

@@ -4,6 +4,8 @@
  * @see https://docs.github.com/actions/reference/workflow-commands-for-github-actions
  */
 
+import { escapeControlCharacters } from "../../provider/declaration/problem.js";
+
 /**
  * One annotation line. Property values and the message are escaped: a newline must not end the
  * command early, and a `:` or `,` in a file name must not end its property.
@@ -21,8 +23,9 @@ export function annotation(
   return `::${level} ${list}::${escapeData(message)}`;
 }
 
+/** `%`, CR and LF as the runner expects them; any other control character as a visible escape. */
 function escapeData(text: string): string {
-  return text.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+  return escapeControlCharacters(text.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A"));
 }
 
 function escapeProperty(text: string): string {

@@ -1,4 +1,4 @@
-import type { Problem } from "../../provider/declaration/problem.js";
+import { escapeControlCharacters, type Problem } from "../../provider/declaration/problem.js";
 import { type CliIO, colorizer } from "../io.js";
 import { annotation } from "./github.js";
 
@@ -45,7 +45,9 @@ export function problemsAsGithub(files: FileReport[]): string {
 export function problemsAsText(files: FileReport[], io: CliIO, skipped = 0): string {
   const color = colorizer(io.stdout, io.env);
   const out: string[] = [];
-  for (const { file, problems } of files) {
+  for (const { file: path, problems } of files) {
+    // A file name is input too: a terminal must not read its control characters.
+    const file = escapeControlCharacters(path);
     for (const problem of problems) {
       const severity = problem.severity === "error" ? color.red("error") : color.yellow("warning");
       out.push(

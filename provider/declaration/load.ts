@@ -1,8 +1,9 @@
 import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
-import { LineCounter, type ParsedNode, parseDocument } from "yaml";
+import { LineCounter, type ParsedNode } from "yaml";
 import type { MailServerDeclaration } from "./generated/declaration.js";
-import { locate } from "./locate.js";
-import type { Problem } from "./problem.js";
+import { locator } from "./locate.js";
+import { inspectNodes, MAX_NESTING_DEPTH, parseYaml } from "./parse-yaml.js";
+import { boundProblems, escapeControlCharacters, type Problem, quoteInput } from "./problem.js";
 import type { ProblemCode } from "./problem-codes.js";
 import { validateParsed } from "./validate.js";
 
@@ -17,6 +18,8 @@ export interface ParsedDeclaration {
   value?: unknown;
   /** Finds the position of a JSON pointer in the source. */
   position(pointer: string, at?: "key" | "value"): { line: number; column: number };
+  /** The offset of that position (to sort problems by); absent when there is no source. */
+  offset?(pointer: string, at?: "key" | "value"): number;
   problems: Problem[];
 }
 
@@ -80,27 +83,49 @@ export function fileTooLarge(file: string): ParsedDeclaration {
 /** Parses YAML (JSON is YAML too) keeping source positions for every problem. */
 export function parseDeclarationText(text: string, file: string): ParsedDeclaration {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const parsed = parseYaml(text, lineCounter);
+  if (!parsed.document) {
+    const { line, col } = lineCounter.linePos(parsed.tooDeepAt);
+    return fileProblem(
+      file,
+      "too-deep",
+      `the YAML nests more than ${MAX_NESTING_DEPTH} levels deep; a declaration needs four`,
+      "Write the declaration's fields at their documented places; nothing in it nests this deep.",
+      { line, column: col },
+    );
+  }
+  const document = parsed.document;
   const root = document.contents as ParsedNode | null;
-  const position = (pointer: string, at: "key" | "value" = "value") => locate(root, lineCounter, pointer, at);
-  const problems: Problem[] = document.errors.map((error) => {
+  const inspected = inspectNodes(root);
+  const { position, offset } = locator(root, lineCounter, inspected.keys);
+  const syntax: Problem[] = document.errors.map((error) => {
     // An error at the end of the input (an unterminated quote or flow collection) is placed on the
     // last line that holds text, not on the empty line after the final newline.
     const { line, col } = lineCounter.linePos(Math.min(error.pos[0], text.trimEnd().length));
-    const duplicate = error.code === "DUPLICATE_KEY";
     return {
       severity: "error",
-      code: duplicate ? "duplicate-key" : "yaml-syntax",
-      message: duplicate
-        ? `the key "${text.slice(error.pos[0]).split(/[:\n]/)[0]?.trim()}" is written twice in the same mapping`
-        : firstLine(error.message),
-      hint: duplicate ? "Keep one of the two keys." : "Fix the YAML syntax at this position.",
+      code: "yaml-syntax",
+      message: escapeControlCharacters(firstLine(error.message)),
+      hint: "Fix the YAML syntax at this position.",
       path: "",
       line,
       column: col,
     };
   });
-  if (problems.length > 0) return { file, position, problems };
+  const duplicates: Problem[] = inspected.duplicates.map(({ offset, key }) => {
+    const { line, col } = lineCounter.linePos(offset);
+    return {
+      severity: "error",
+      code: "duplicate-key",
+      message: `the key ${quoteInput(key)} is written twice in the same mapping`,
+      hint: "Keep one of the two keys.",
+      path: "",
+      line,
+      column: col,
+    };
+  });
+  const problems = [...syntax, ...duplicates].sort((a, b) => a.line - b.line || a.column - b.column);
+  if (problems.length > 0) return { file, position, problems: boundProblems(problems, (problem) => problem) };
   if (root === null) {
     return fileProblem(
       file,
@@ -110,21 +135,27 @@ export function parseDeclarationText(text: string, file: string): ParsedDeclarat
     );
   }
   try {
-    return { file, value: document.toJS({ maxAliasCount: MAX_ALIAS_COUNT }), position, problems };
+    const value = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+    // Aliases can nest a collection inside itself again and again: measure what they built.
+    if (inspected.aliases && depthOf(value) > MAX_NESTING_DEPTH) throw new RangeError("too deep");
+    return { file, value, position, offset, problems };
   } catch (error) {
     const { line, column } = position("");
     const aliases = error instanceof ReferenceError;
+    const deep = error instanceof RangeError;
     return {
       file,
       position,
       problems: [
         {
           severity: "error",
-          code: aliases ? "too-many-aliases" : "yaml-syntax",
+          code: aliases ? "too-many-aliases" : deep ? "too-deep" : "yaml-syntax",
           message: aliases
             ? `the YAML expands too many aliases (more than ${MAX_ALIAS_COUNT}): refused as a resource-exhaustion risk`
-            : firstLine((error as Error).message),
-          hint: aliases ? "Write the values out instead of repeating anchors." : "Fix the YAML.",
+            : deep
+              ? `the YAML nests more than ${MAX_NESTING_DEPTH} levels deep (through its aliases); a declaration needs four`
+              : escapeControlCharacters(firstLine((error as Error).message)),
+          hint: aliases || deep ? "Write the values out instead of repeating anchors." : "Fix the YAML.",
           path: "",
           line,
           column,
@@ -132,6 +163,20 @@ export function parseDeclarationText(text: string, file: string): ParsedDeclarat
       ],
     };
   }
+}
+
+/** How deeply a value's objects and arrays nest, measured with an explicit stack (never recursion). */
+function depthOf(value: unknown): number {
+  let deepest = 0;
+  const pending: Array<[unknown, number]> = [[value, 0]];
+  while (pending.length > 0) {
+    const [node, depth] = pending.pop() as [unknown, number];
+    if (node === null || typeof node !== "object") continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > MAX_NESTING_DEPTH) return deepest;
+    for (const child of Object.values(node)) pending.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 /**
@@ -151,11 +196,17 @@ function readAtMost(path: string, limit: number): Buffer {
   }
 }
 
-function fileProblem(file: string, code: ProblemCode, message: string, hint?: string): ParsedDeclaration {
+function fileProblem(
+  file: string,
+  code: ProblemCode,
+  message: string,
+  hint?: string,
+  at = { line: 1, column: 1 },
+): ParsedDeclaration {
   return {
     file,
-    position: () => ({ line: 1, column: 1 }),
-    problems: [{ severity: "error", code, message, ...(hint && { hint }), path: "", line: 1, column: 1 }],
+    position: () => at,
+    problems: [{ severity: "error", code, message, ...(hint && { hint }), path: "", ...at }],
   };
 }
 

@@ -56,3 +56,94 @@ export function describeErrors(file: string, problems: readonly Problem[]): stri
     .filter((problem) => problem.severity === "error")
     .map((problem) => describeProblem(file, problem));
 }
+
+/**
+ * Characters that must never reach a terminal, a CI log or an annotation as they are: C0 and C1
+ * controls (ESC starts terminal sequences; CR and LF would start a new log line, which a CI runner
+ * may read as a command), DEL, and the bidirectional overrides that reorder what a reader sees.
+ */
+const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * The text with every unsafe character written as a visible escape (`\x1b`, `\n`, `\u202e`), so
+ * that an input value can be echoed in any output. Text without them is returned as is.
+ */
+export function escapeControlCharacters(text: string): string {
+  return text.replace(UNSAFE_CHARACTERS, (character) => {
+    const code = character.charCodeAt(0);
+    if (character === "\n") return "\\n";
+    if (character === "\r") return "\\r";
+    if (character === "\t") return "\\t";
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16)}`;
+  });
+}
+
+/** Multi-line text with each line escaped (see escapeControlCharacters): the line breaks are kept. */
+export function escapeLines(text: string): string {
+  return text.split("\n").map(escapeControlCharacters).join("\n");
+}
+
+/** An input value quoted for a message: escaped, and cut to `max` characters (an ellipsis says so). */
+export function quoteInput(value: string, max = 80): string {
+  const cut = value.length > max ? `${value.slice(0, max)}…` : value;
+  return `"${escapeControlCharacters(cut)}"`;
+}
+
+/** At most this many problems are listed per file; the rest are counted (see boundProblems). */
+export const MAX_PROBLEMS_PER_FILE = 100;
+
+const PLURALS: Record<string, string> = {
+  "unknown-field": "unknown fields",
+  "duplicate-key": "duplicate keys",
+  "header-injection": "header injections",
+  "yaml-syntax": "YAML syntax errors",
+  "missing-field": "missing fields",
+};
+
+/** Where a problem is and what kind it is: enough to sort and count it without its message. */
+export type PlacedProblem = Omit<Problem, "message" | "hint">;
+
+/**
+ * The first `max` problems (already in source order), each rendered with its message, then one
+ * problem (code `more-problems`, at the first one left out) that counts the rest: "and 79,950 more
+ * unknown fields". Messages are only built for what is shown, so every output stays linear in the
+ * size of the input, and readable.
+ */
+export function boundProblems<T extends Pick<Problem, "severity" | "code">>(
+  problems: readonly T[],
+  render: (problem: T) => Problem,
+  place: (problem: T) => PlacedProblem = render,
+  max = MAX_PROBLEMS_PER_FILE,
+): Problem[] {
+  const shown = problems.slice(0, max).map(render);
+  if (problems.length <= max) return shown;
+  const byCode = new Map<string, number>();
+  let errors = false;
+  for (let i = max; i < problems.length; i++) {
+    const { code, severity } = problems[i] as T;
+    byCode.set(code, (byCode.get(code) ?? 0) + 1);
+    errors ||= severity === "error";
+  }
+  const left = problems.length - max;
+  const count = (n: number) => n.toLocaleString("en-US");
+  const [onlyCode] = byCode.keys();
+  const message =
+    byCode.size === 1 && onlyCode !== undefined
+      ? `and ${count(left)} more ${PLURALS[onlyCode] ?? `problems (${onlyCode})`}`
+      : `and ${count(left)} more problems (${[...byCode]
+          .map(([code, n]) => `${count(n)} ${code}`)
+          .join(", ")})`;
+  const first = place(problems[max] as T);
+  return [
+    ...shown,
+    {
+      severity: errors ? "error" : "warning",
+      code: "more-problems",
+      message,
+      hint: `Only the first ${max} problems of a file are listed; fix those and validate again.`,
+      path: first.path,
+      line: first.line,
+      column: first.column,
+    },
+  ];
+}

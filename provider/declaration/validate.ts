@@ -1,7 +1,7 @@
 import type { MailServerDeclaration } from "./generated/declaration.js";
 import { validate as matchesSchema } from "./generated/schema-validator.js";
 import type { LoadedDeclaration, ParsedDeclaration } from "./load.js";
-import { fieldName, hasErrors, type Problem } from "./problem.js";
+import { boundProblems, escapeControlCharacters, fieldName, type Problem, quoteInput } from "./problem.js";
 import { checkRules, type RuleProblem } from "./rules/index.js";
 
 interface AjvError {
@@ -42,25 +42,70 @@ export function validateParsed(parsed: ParsedDeclaration): LoadedDeclaration {
     return { file, valid: false, problems: [problem] };
   }
   const ruleProblems = checkRules(value as Record<string, unknown>);
-  const superseded = ruleProblems
-    .filter((problem) => problem.supersedesSchema)
-    .map((problem) => problem.path);
-  const schemaProblems = matchesSchema(value)
+  const superseded = new Set(
+    ruleProblems.filter((problem) => problem.supersedesSchema).map((problem) => problem.path),
+  );
+  // A schema problem at or under a superseded path: look up the path and its ancestors (a set,
+  // not a scan of every rule problem, so 40,000 flagged recipients stay linear).
+  const isSuperseded = (path: string) => {
+    for (let at = path; ; at = at.slice(0, at.lastIndexOf("/"))) {
+      if (superseded.has(at)) return true;
+      if (at === "") return false;
+    }
+  };
+  const schemaErrors = matchesSchema(value)
     ? []
-    : schemaErrorsToProblems((matchesSchema as unknown as { errors: AjvError[] }).errors).filter(
-        (problem) => !superseded.some((path) => problem.path === path || problem.path.startsWith(`${path}/`)),
+    : relevantSchemaErrors((matchesSchema as unknown as { errors: AjvError[] }).errors).filter(
+        (error) => superseded.size === 0 || !isSuperseded(error.path),
       );
-  const problems = [...schemaProblems, ...ruleProblems].map(({ supersedesSchema: _, at, ...problem }) => ({
-    ...problem,
-    ...position(problem.path, at),
-  }));
-  problems.sort((a, b) => a.line - b.line || a.column - b.column || a.code.localeCompare(b.code));
-  const valid = !hasErrors(problems);
+  // Every problem is placed by its offset (a cheap lookup); only the ones shown get their line,
+  // column and message.
+  const offset = parsed.offset ?? (() => 0);
+  const placed: Array<(SchemaError | RuleProblem) & { offset: number }> = [];
+  for (const error of schemaErrors)
+    placed.push(Object.assign(error, { offset: offset(error.path, error.at) }));
+  for (const problem of ruleProblems)
+    placed.push(Object.assign(problem, { offset: offset(problem.path, problem.at) }));
+  placed.sort((a, b) => a.offset - b.offset || a.code.localeCompare(b.code));
+  const valid = !placed.some((problem) => problem.severity === "error");
+  const problems = boundProblems(
+    placed,
+    (item): Problem => {
+      const {
+        supersedesSchema: _,
+        at,
+        ...problem
+      } = "error" in item ? schemaErrorToProblem(item.error) : (item as RuleProblem);
+      return {
+        severity: problem.severity,
+        code: problem.code,
+        message: escapeControlCharacters(problem.message),
+        ...(problem.hint !== undefined && { hint: escapeControlCharacters(problem.hint) }),
+        path: problem.path,
+        ...position(problem.path, at),
+      };
+    },
+    (item) => ({
+      severity: item.severity,
+      code: item.code,
+      path: item.path,
+      ...position(item.path, item.at),
+    }),
+  );
   return { file, valid, ...(valid && { declaration: value as MailServerDeclaration }), problems };
 }
 
-/** Turns ajv's structured errors into problems people can act on, one per real mistake. */
-function schemaErrorsToProblems(errors: AjvError[]): RuleProblem[] {
+/** An ajv error that stands for a real mistake, placed before its message is written. */
+interface SchemaError {
+  error: AjvError;
+  severity: "error";
+  code: string;
+  path: string;
+  at?: "key";
+}
+
+/** ajv's errors without the noise of failed choice branches: one per real mistake. */
+function relevantSchemaErrors(errors: AjvError[]): SchemaError[] {
   // anyOf/oneOf report each failed branch at the same place; one message for the whole choice is clearer.
   const choices = errors.filter((error) => error.keyword === "anyOf" || error.keyword === "oneOf");
   const isBranchNoise = (error: AjvError) =>
@@ -70,19 +115,45 @@ function schemaErrorsToProblems(errors: AjvError[]): RuleProblem[] {
         error.schemaPath.startsWith(`${choice.schemaPath}/`) &&
         error.instancePath === choice.instancePath,
     );
-  const kept = errors.filter((error) => error.keyword !== "if" && !isBranchNoise(error));
+  const kept = choices.length === 0 ? errors : errors.filter((error) => !isBranchNoise(error));
+  const paths = new Set(kept.map((error) => error.instancePath));
+  // A choice with an error deeper inside it is explained by that error.
   const hasDeeperError = (choice: AjvError) =>
-    kept.some((error) => error.instancePath.startsWith(`${choice.instancePath}/`));
-  const problems = kept
-    .filter((error) => !(choices.includes(error) && hasDeeperError(error)))
-    .map(schemaErrorToProblem);
+    [...paths].some((path) => path.startsWith(`${choice.instancePath}/`));
   const seen = new Set<string>();
-  return problems.filter((problem) => {
-    const key = `${problem.code}|${problem.path}|${problem.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  const relevant: SchemaError[] = [];
+  for (const error of kept) {
+    if (error.keyword === "if") continue;
+    if (choices.includes(error) && hasDeeperError(error)) continue;
+    if (choices.length > 0) {
+      // The same mistake reported by two branches reads the same: keep one.
+      const key = `${error.keyword}|${error.instancePath}|${JSON.stringify(error.params)}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+    }
+    relevant.push({ error, severity: "error", ...schemaErrorPlace(error) });
+  }
+  return relevant;
+}
+
+/** The code and the place of a schema error (what sorting and counting need). */
+function schemaErrorPlace(error: AjvError): { code: string; path: string; at?: "key" } {
+  switch (error.keyword) {
+    case "additionalProperties": {
+      const name = String(error.params.additionalProperty);
+      return {
+        code: "unknown-field",
+        path: `${error.instancePath}/${name.replace(/~/g, "~0").replace(/\//g, "~1")}`,
+        at: "key",
+      };
+    }
+    case "required":
+      return { code: "missing-field", path: error.instancePath };
+    case "discriminator":
+      return { code: "schema", path: `${error.instancePath}/method` };
+    default:
+      return { code: "schema", path: error.instancePath };
+  }
 }
 
 function schemaErrorToProblem(error: AjvError): RuleProblem {
@@ -100,7 +171,7 @@ function schemaErrorToProblem(error: AjvError): RuleProblem {
         code: "unknown-field",
         path: `${error.instancePath}/${name.replace(/~/g, "~0").replace(/\//g, "~1")}`,
         at: "key",
-        message: `unknown field "${name}" ${error.instancePath === "" ? "at the top level" : `in ${field}`}`,
+        message: `unknown field ${quoteInput(name)} ${error.instancePath === "" ? "at the top level" : `in ${field}`}`,
         hint: suggestion ? `Did you mean "${suggestion}"?` : `Known fields here: ${known.join(", ")}.`,
       };
     }
@@ -194,6 +265,8 @@ function article(type: string): string {
 export function closest(name: string, candidates: readonly string[]): string | undefined {
   let best: { candidate: string; distance: number } | undefined;
   for (const candidate of candidates) {
+    // The distance is at least the difference in length: a long key is no typo of a short name.
+    if (Math.abs(name.length - candidate.length) > Math.max(2, Math.floor(candidate.length / 3))) continue;
     const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
     if (!best || distance < best.distance) best = { candidate, distance };
   }

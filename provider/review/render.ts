@@ -3,6 +3,7 @@
  * declaration, risk flags first), one JSON document, or plain text for a terminal. Values of
  * secrets never reach here: only their references.
  */
+import { escapeLines } from "../declaration/problem.js";
 import type { DeclarationReview, FieldChange, Review, ReviewValue } from "./diff.js";
 
 /** The first line of every Markdown review: CI finds its earlier comment by it and updates it. */
@@ -17,8 +18,9 @@ export type ReviewFormat = "markdown" | "json" | "text";
  */
 export function renderReview(review: Review, format: ReviewFormat): string {
   if (format === "json") return `${JSON.stringify(reviewAsJson(review), null, 2)}\n`;
-  if (format === "markdown") return reviewAsMarkdown(review);
-  return reviewAsText(review);
+  // Declared values are input: no control character of theirs reaches a terminal or a comment.
+  if (format === "markdown") return escapeLines(reviewAsMarkdown(review));
+  return escapeLines(reviewAsText(review));
 }
 
 /** The JSON document of `mailserver diff --format json`. Unchanged declarations are left out. */
