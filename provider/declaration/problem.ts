@@ -138,7 +138,7 @@ export function boundProblems<T extends Pick<Problem, "severity" | "code">>(
     ...shown,
     {
       severity: errors ? "error" : "warning",
-      code: "more-problems",
+      code: "more-problems" as const,
       message,
       hint: `Only the first ${max} problems of a file are listed; fix those and validate again.`,
       path: first.path,

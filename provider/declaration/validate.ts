@@ -2,6 +2,7 @@ import type { MailServerDeclaration } from "./generated/declaration.js";
 import { validate as matchesSchema } from "./generated/schema-validator.js";
 import type { LoadedDeclaration, ParsedDeclaration } from "./load.js";
 import { boundProblems, escapeControlCharacters, fieldName, type Problem, quoteInput } from "./problem.js";
+import type { ProblemCode } from "./problem-codes.js";
 import { checkRules, type RuleProblem } from "./rules/index.js";
 
 interface AjvError {
@@ -99,7 +100,7 @@ export function validateParsed(parsed: ParsedDeclaration): LoadedDeclaration {
 interface SchemaError {
   error: AjvError;
   severity: "error";
-  code: string;
+  code: ProblemCode;
   path: string;
   at?: "key";
 }
@@ -137,7 +138,7 @@ function relevantSchemaErrors(errors: AjvError[]): SchemaError[] {
 }
 
 /** The code and the place of a schema error (what sorting and counting need). */
-function schemaErrorPlace(error: AjvError): { code: string; path: string; at?: "key" } {
+function schemaErrorPlace(error: AjvError): { code: ProblemCode; path: string; at?: "key" } {
   switch (error.keyword) {
     case "additionalProperties": {
       const name = String(error.params.additionalProperty);
