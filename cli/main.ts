@@ -1,4 +1,4 @@
-import { type CliIO, type ExitCode, processIO, UsageError } from "./io.js";
+import { type CliIO, type ExitCode, processIO, UsageError, writeJson } from "./io.js";
 
 /** A command module: its usage text and what it does. Loaded only when called, so that
  * `mailserver validate` never loads the OAuth, SMTP or Pulumi libraries. */
@@ -87,29 +87,53 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<Exi
   try {
     return await command.run(args, io);
   } catch (error) {
-    return report(error, command, io);
+    return report(error, command, io, wantsJson(args));
   }
 }
 
-async function report(error: unknown, command: Command, io: CliIO): Promise<ExitCode> {
+/**
+ * A failure, said on stderr for people and, with `--format json`, as the one JSON document on
+ * stdout: `{"ok": false, "error": {"code", "message", "remedy"}}` (commands print their own
+ * document only on the way out, so stdout holds nothing else).
+ */
+async function report(error: unknown, command: Command, io: CliIO, json: boolean): Promise<ExitCode> {
   // Messages may quote input (paths, values, servers' replies): no control character of theirs
   // reaches the terminal.
   const { escapeLines } = await import("../provider/declaration/problem.js");
+  const { isMailServerError } = await import("../provider/errors.js");
+  let failure: { code: string; message: string; remedy: string | null; exit: ExitCode };
   if (error instanceof UsageError || isParseArgsError(error)) {
     io.stderr.write(`mailserver: ${escapeLines((error as Error).message)}\n\n${command.usage}`);
-    return 2;
-  }
-  const { isMailServerError } = await import("../provider/errors.js");
-  if (isMailServerError(error)) {
+    failure = {
+      code: "usage",
+      message: (error as Error).message,
+      remedy: "Run the command with --help.",
+      exit: 2,
+    };
+  } else if (isMailServerError(error)) {
     io.stderr.write(`mailserver: ${escapeLines(error.describe())}\n`);
-    return 1;
+    failure = { code: error.code, message: error.message, remedy: error.remedy, exit: 1 };
+  } else {
+    // A bug: say so, without a stack trace unless asked for (the message holds no secrets).
+    const message = String((error as Error)?.message ?? error);
+    const detail = io.env.MAILSERVER_DEBUG ? (error as Error)?.stack : message;
+    io.stderr.write(`mailserver: internal error (a bug in pulumi-mailserver, please report it): ${detail}\n`);
+    failure = { code: "internal", message: `internal error: ${message}`, remedy: null, exit: 70 };
   }
-  // A bug: say so, without a stack trace unless asked for (the message holds no secrets).
-  const detail = io.env.MAILSERVER_DEBUG
-    ? (error as Error)?.stack
-    : String((error as Error)?.message ?? error);
-  io.stderr.write(`mailserver: internal error (a bug in pulumi-mailserver, please report it): ${detail}\n`);
-  return 70;
+  if (json) {
+    writeJson(io, {
+      ok: false,
+      error: { code: failure.code, message: failure.message, remedy: failure.remedy },
+    });
+  }
+  return failure.exit;
+}
+
+/** Whether the command was asked for `--format json` (read before its own parsing could fail). */
+function wantsJson(args: readonly string[]): boolean {
+  return args.some(
+    (arg, index) => arg === "--format=json" || (arg === "--format" && args[index + 1] === "json"),
+  );
 }
 
 function isParseArgsError(error: unknown): boolean {

@@ -1,3 +1,4 @@
+import type { SecretReference } from "./declaration/generated/declaration.js";
 import {
   isAppOnlyFlow,
   type NormalizedCustomDeclaration,
@@ -6,8 +7,8 @@ import {
 import {
   describeSecretReference,
   recordedIdentity,
+  secretFilePath,
   secretResolver,
-  storeRotatedRefreshToken,
 } from "./declaration/secrets.js";
 import { ISSUER_FAILURES, isMailServerError, MailServerError } from "./errors.js";
 import type { AppToken } from "./oauth/app-token.js";
@@ -78,44 +79,63 @@ export async function resolveSmtpCredentials(
 
   if (isAppOnlyFlow(auth.flow)) return appCredentials(decl, auth, options);
 
-  let refreshToken = options.refreshToken;
-  if (refreshToken === undefined) {
-    if (!auth.refreshToken) {
-      throw new MailServerError(
-        "authorization-required",
-        `declaration ${decl.name} has no auth.refreshToken`,
-        {
-          field: "auth.refreshToken",
-        },
-      );
-    }
-    refreshToken = await secret(auth.refreshToken, "auth.refreshToken");
+  // The token to spend: the caller's (Pulumi state, which keeps the newest), else the declared one.
+  const ref = options.refreshToken === undefined ? auth.refreshToken : undefined;
+  if (options.refreshToken === undefined && !ref) {
+    throw new MailServerError("authorization-required", `declaration ${decl.name} has no auth.refreshToken`, {
+      field: "auth.refreshToken",
+    });
+  }
+  if (ref && !("file" in ref) && mayRotate(decl)) {
+    // Refused before the refresh: the issuer could retire this token, and its new one would have
+    // nowhere to go (an { env } or { config } value cannot be written back).
+    throw new MailServerError(
+      "grant-not-replaceable",
+      `auth.refreshToken (${describeSecretReference(ref)}) cannot be written back, and the issuer may rotate refresh tokens: refreshing it would spend the token and lose the grant`,
+      { field: "auth.refreshToken" },
+    );
   }
   const clientSecret = auth.clientSecret ? await secret(auth.clientSecret, "auth.clientSecret") : undefined;
+  // Loaded here, not at the top: Basic auth never pays for loading the OAuth client.
+  const grantStep = options.refreshGrant ?? (await import("./oauth/tokens.js")).refreshGrant;
 
   // A rotated token is written back before anything else is judged: the old one may be dead.
   let persisted = false;
-  const ref = options.refreshToken === undefined ? auth.refreshToken : undefined;
+  const refresh = async (refreshToken: string, save?: (token: string) => Promise<void>) => {
+    let refreshed: RefreshedGrant;
+    try {
+      refreshed = await grantStep(auth, {
+        refreshToken,
+        ...(clientSecret !== undefined && { clientSecret }),
+        ...(options.fetch && { fetch: options.fetch }),
+        ...(save && {
+          saveRefreshToken: async (token: string) => {
+            await save(token);
+            persisted = true;
+          },
+        }),
+      });
+    } catch (error) {
+      throw tokenRefreshFailed(error, auth, options.refreshToken !== undefined);
+    }
+    if (refreshed.rotated && !refreshed.saved && save) {
+      // A refresh step that does not save by itself (an injected one).
+      await save(refreshed.refreshToken);
+      persisted = true;
+    }
+    return refreshed;
+  };
   let refreshed: RefreshedGrant;
-  try {
-    // Loaded here, not at the top: Basic auth never pays for loading the OAuth client.
-    const grantStep = options.refreshGrant ?? (await import("./oauth/tokens.js")).refreshGrant;
-    refreshed = await grantStep(auth, {
-      refreshToken,
-      ...(clientSecret !== undefined && { clientSecret }),
-      ...(options.fetch && { fetch: options.fetch }),
-      ...(ref && {
-        saveRefreshToken: async (token: string) => {
-          persisted = await storeRotatedRefreshToken(ref, token, options.baseDir);
-        },
-      }),
-    });
-  } catch (error) {
-    throw tokenRefreshFailed(error, auth, options.refreshToken !== undefined);
-  }
-  if (refreshed.rotated && !refreshed.saved && ref) {
-    // A refresh step that does not save by itself (an injected one).
-    persisted = await storeRotatedRefreshToken(ref, refreshed.refreshToken, options.baseDir);
+  if (ref && "file" in ref) {
+    // A grant file: locked across processes while its token is read, spent and replaced.
+    const { withGrantFile } = await import("./oauth/grant-file.js");
+    refreshed = await withGrantFile(secretFilePath(ref, options.baseDir), ({ refreshToken, save }) =>
+      refresh(refreshToken, save),
+    );
+  } else {
+    refreshed = await refresh(
+      options.refreshToken ?? (await secret(ref as SecretReference, "auth.refreshToken")),
+    );
   }
 
   // The one username resolution: declared, the token's account (ID token, userinfo), recorded.
@@ -138,7 +158,19 @@ export async function resolveSmtpCredentials(
   };
 }
 
+/**
+ * Whether the issuer may hand out a new refresh token on use: unknown issuers may, and so do the
+ * vendors that say so (Microsoft); Google does not.
+ */
+function mayRotate(decl: NormalizedCustomDeclaration): boolean {
+  return decl.vendor === undefined || (decl.auth.method === "oauth" && decl.auth.rotatesRefreshTokens);
+}
+
+/** Failures that are not the grant's: a grant file that cannot be stored or is locked. */
+const STORAGE_FAILURES = new Set<string>(["grant-save-failed", "grant-locked", "secret-unresolved"]);
+
 function tokenRefreshFailed(error: unknown, auth: NormalizedOAuthAuth, fromState: boolean): MailServerError {
+  if (isMailServerError(error) && STORAGE_FAILURES.has(error.code)) return error;
   const where = fromState ? "the stored grant" : `auth.refreshToken (${describeReference(auth)})`;
   // The issuer's own failure keeps its code: the grant is fine and the remedy is to try again.
   const code =

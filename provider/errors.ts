@@ -92,6 +92,21 @@ export const ERROR_CODES = {
     summary: "The refresh token was rejected (invalid_grant).",
     remedy: "Run `mailserver authorize FILE --out FILE.json` to obtain a new grant.",
   },
+  "grant-save-failed": {
+    summary: "The grant file cannot be written (read-only, full, immutable, no permission, no folder).",
+    remedy:
+      "Make the grant file and its folder writable (the message names the path and the reason), then run the command again.",
+  },
+  "grant-locked": {
+    summary: "Another process held the grant file's lock for too long.",
+    remedy: "Wait for the other run to finish; if none runs, remove the FILE.lock folder next to the grant.",
+  },
+  "grant-not-replaceable": {
+    summary:
+      "The issuer may rotate refresh tokens, and auth.refreshToken ({ env } or { config }) cannot be written back.",
+    remedy:
+      "Keep the grant in a file (`mailserver authorize FILE --out FILE.json`, auth.refreshToken: { file: FILE.json }), or run through Pulumi, whose state keeps the newest token.",
+  },
   "token-request-failed": {
     summary: "The token endpoint refused the request.",
     remedy: "Read the issuer's message; check the client ID, secret and scopes.",

@@ -54,7 +54,10 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   }
   const out = values.out === undefined ? undefined : resolve(io.cwd, values.out);
 
-  const { resolveSecret, writePrivateFileAtomically } = await import("../../provider/declaration/secrets.js");
+  const { checkGrantWritable, writeGrantFile } = await import("../../provider/oauth/grant-file.js");
+  // Before anyone signs in: a grant that cannot be stored is lost (grant-save-failed).
+  if (out !== undefined) await checkGrantWritable(out);
+  const { resolveSecret } = await import("../../provider/declaration/secrets.js");
   const clientSecret = auth.clientSecret
     ? await resolveSecret(auth.clientSecret, { baseDir, env: io.env, field: "auth.clientSecret" })
     : undefined;
@@ -72,7 +75,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   });
 
   if (out !== undefined) {
-    await writePrivateFileAtomically(out, `${JSON.stringify(storedGrantOf(grant), null, 2)}\n`);
+    await writeGrantFile(out, `${JSON.stringify(storedGrantOf(grant), null, 2)}\n`);
   }
   const storedAs = values.out ?? null;
   if (format === "json") {

@@ -1,4 +1,4 @@
-import { chmod, readFile, rename, writeFile } from "node:fs/promises";
+import { chmod, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { MailServerError } from "../errors.js";
 import type { SecretReference } from "./generated/declaration.js";
@@ -120,9 +120,15 @@ async function readSecretFile(path: string, field: string, where: string): Promi
  */
 export async function writePrivateFileAtomically(path: string, content: string): Promise<void> {
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  await writeFile(temporary, content, { mode: 0o600 });
-  await chmod(temporary, 0o600);
-  await rename(temporary, path);
+  try {
+    await writeFile(temporary, content, { mode: 0o600 });
+    await chmod(temporary, 0o600);
+    await rename(temporary, path);
+  } catch (error) {
+    // Never leave a secret behind in a stray file.
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
 }
 
 /**

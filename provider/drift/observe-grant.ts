@@ -2,8 +2,6 @@
  * The grant step of observe: refreshes the grant when that is safe, and keeps the rotated refresh
  * token (written back to its own `file` reference, or handed to the caller's `persistRotated`).
  */
-import { access, constants } from "node:fs/promises";
-import { dirname } from "node:path";
 import type {
   NormalizedCustomDeclaration,
   NormalizedOAuthAuth,
@@ -14,8 +12,8 @@ import {
   recordedIdentity,
   secretFilePath,
   secretResolver,
-  storeRotatedRefreshToken,
 } from "../declaration/secrets.js";
+import { isMailServerError } from "../errors.js";
 import type { RefreshedGrant } from "../oauth/tokens.js";
 import { claimsEmail } from "../oauth/username.js";
 import type { ObservedFacts, ObservedGrant } from "./facts.js";
@@ -69,17 +67,13 @@ export async function observeGrant(
 
   // Rotation: the old token dies when it is used, so a refresh is only safe if the new one can be kept.
   const knownNotRotating = decl.vendor !== undefined && !auth.rotatesRefreshTokens;
-  let writeBack: SecretReference | undefined;
+  // A grant file is used under its cross-process lock, with its write prepared before the refresh.
+  const grantFile =
+    options.refreshToken === undefined && ref && "file" in ref
+      ? secretFilePath(ref, options.baseDir)
+      : undefined;
   if (!options.persistRotated && !knownNotRotating) {
-    if (options.refreshToken === undefined && ref && "file" in ref) {
-      const writable = await canRewrite(secretFilePath(ref, options.baseDir));
-      if (writable !== true) {
-        return skip(
-          `${where} cannot be rewritten (${writable}), so a rotated refresh token could not be saved`,
-        );
-      }
-      writeBack = ref;
-    } else {
+    if (!grantFile) {
       return skip(
         `the issuer may rotate refresh tokens and ${where} cannot be written back: keep the grant in a file (mailserver authorize FILE --out FILE.json) to check it`,
       );
@@ -90,13 +84,12 @@ export async function observeGrant(
     if (Object.keys(authorizedAs).length > 0) grant.authorizedAs = authorizedAs;
   }
 
-  grant.checked = true;
   // Saved as soon as the issuer's answer carries it, before the answer is judged.
   let saveFailure: unknown;
-  const save = async (token: string) => {
+  const saver = (toFile?: (token: string) => Promise<void>) => async (token: string) => {
     try {
       if (options.persistRotated) await options.persistRotated(token);
-      else if (writeBack) await storeRotatedRefreshToken(writeBack, token, options.baseDir);
+      else if (toFile) await toFile(token);
       else throw new Error("nowhere to save it");
       grant.persisted = true;
     } catch (error) {
@@ -104,16 +97,30 @@ export async function observeGrant(
       saveFailure = error;
     }
   };
-  let refreshed: RefreshedGrant;
-  try {
-    refreshed = await steps.refreshGrant(auth, {
-      refreshToken,
+  const spend = async (token: string, save: (token: string) => Promise<void>) => {
+    grant.checked = true;
+    const refreshed = await steps.refreshGrant(auth, {
+      refreshToken: token,
       ...(clientSecret !== undefined && { clientSecret }),
       ...(options.fetch && { fetch: options.fetch }),
       timeoutMs: Math.min(HTTP_STEP_MS, Math.max(1, remainingMs)),
       saveRefreshToken: save,
     });
+    if (refreshed.rotated && !refreshed.saved && saveFailure === undefined)
+      await save(refreshed.refreshToken);
+    return refreshed;
+  };
+  let refreshed: RefreshedGrant;
+  try {
+    if (grantFile) {
+      const { withGrantFile } = await import("../oauth/grant-file.js");
+      refreshed = await withGrantFile(grantFile, (locked) => spend(locked.refreshToken, saver(locked.save)));
+    } else {
+      refreshed = await spend(refreshToken, saver());
+    }
   } catch (error) {
+    // The file could not be locked or prepared: nothing was spent, the grant was not checked.
+    if (!grant.checked && isMailServerError(error)) return skip(`${error.message} (${error.code})`);
     grant.error =
       saveFailure === undefined ? observedError(error, "auth.refreshToken") : notSaved(saveFailure);
     return undefined;
@@ -123,7 +130,6 @@ export async function observeGrant(
   // The account's email as the username resolution sees it (ID token, else userinfo).
   grant.email = (refreshed.accountEmail ?? claimsEmail(refreshed.idTokenClaims, auth)).email;
   grant.rotated = refreshed.rotated;
-  if (refreshed.rotated && !refreshed.saved && saveFailure === undefined) await save(refreshed.refreshToken);
   if (saveFailure !== undefined) {
     grant.ok = false;
     grant.error = notSaved(saveFailure);
@@ -138,16 +144,5 @@ export async function observeGrant(
         (error as NodeJS.ErrnoException).code ?? (error as Error).message
       }): the stored one may no longer work`,
     };
-  }
-}
-
-/** true, or why the file cannot be replaced (the write-back is a rename in its folder). */
-async function canRewrite(path: string): Promise<true | string> {
-  try {
-    await access(path, constants.R_OK | constants.W_OK);
-    await access(dirname(path), constants.W_OK);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code ?? "not writable";
   }
 }

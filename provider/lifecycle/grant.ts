@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type { NormalizedOAuthAuth } from "../declaration/normalize.js";
-import { type SecretResolver, storeRotatedRefreshToken } from "../declaration/secrets.js";
+import { type SecretResolver, secretFilePath, storeRotatedRefreshToken } from "../declaration/secrets.js";
 import { isMailServerError, MailServerError } from "../errors.js";
 import { claimsEmail, type TokenEmail } from "../oauth/username.js";
 import { canPrompt, promptWriter } from "./prompt.js";
@@ -52,56 +52,29 @@ export async function obtainGrant(
   steps: LifecycleSteps,
   options: ObtainGrantOptions,
 ): Promise<UsableGrant & { declaredDigest?: string }> {
-  const { auth, previous, name } = options;
-  const now = options.now ?? (() => new Date());
-  const declared = auth.refreshToken
-    ? await options.secret(auth.refreshToken, "auth.refreshToken")
-    : undefined;
-  const declaredDigest = declared === undefined ? undefined : digestOf(declared);
-  const candidates: { token: string; source: "stored" | "declared" }[] = [];
-  // The user brought a different token than the one stored with the state: they re-authorized.
-  const stored = previous?.refreshToken;
-  const declaredIsNew =
-    declared !== undefined && declared !== stored && declaredDigest !== previous?.declaredGrantDigest;
-  if (stored && !declaredIsNew) candidates.push({ token: stored, source: "stored" });
-  if (declared !== undefined && declared !== stored) candidates.push({ token: declared, source: "declared" });
-
-  let lastFailure: unknown;
-  for (const candidate of candidates) {
-    try {
-      // A rotated token goes back to its file before the answer is judged: the old one may be dead.
-      let written = false;
-      const refreshed = await steps.refreshGrant(auth, {
-        refreshToken: candidate.token,
-        ...(options.clientSecret !== undefined && { clientSecret: options.clientSecret }),
-        saveRefreshToken: async (token) => {
-          written = await persistDeclared(options, token);
-        },
-      });
-      const refreshToken = refreshed.rotated ? refreshed.refreshToken : candidate.token;
-      if (refreshToken !== candidate.token && !refreshed.saved)
-        written = await persistDeclared(options, refreshToken);
-      return {
-        refreshToken,
-        accessToken: refreshed.accessToken,
-        scope: refreshed.scope.length > 0 ? refreshed.scope : (previous?.scopes ?? auth.scopes),
-        grantedAt: (candidate.source === "stored" && previous?.grantedAt) || now().toISOString(),
-        ...(refreshed.idTokenClaims && { idTokenClaims: refreshed.idTokenClaims }),
-        account: refreshed.accountEmail ?? claimsEmail(refreshed.idTokenClaims, auth),
-        source: candidate.source,
-        changed: refreshToken !== previous?.refreshToken,
-        ...(written
-          ? { declaredDigest: digestOf(refreshToken) }
-          : declaredDigest !== undefined && { declaredDigest }),
-      };
-    } catch (error) {
-      // Only a dead grant moves on to the next candidate; a network failure is reported as is.
-      if (!isMailServerError(error) || !["grant-invalid", "token-refresh-failed"].includes(error.code))
-        throw error;
-      lastFailure = error;
-    }
-  }
-
+  const { auth } = options;
+  const ref = auth.refreshToken;
+  // A grant file is used under its cross-process lock: its token is read, spent and replaced
+  // while no other process (a CI drift job, another `pulumi up`) can spend it too.
+  const tried =
+    ref && "file" in ref
+      ? await (await import("../oauth/grant-file.js")).withGrantFile(
+          secretFilePath(ref, options.baseDir),
+          ({ refreshToken, save }) =>
+            tryKnownGrants(steps, options, refreshToken, async (token) => {
+              await save(token);
+              return true;
+            }),
+        )
+      : await tryKnownGrants(
+          steps,
+          options,
+          ref ? await options.secret(ref, "auth.refreshToken") : undefined,
+          async () => false,
+        );
+  if ("grant" in tried) return tried.grant;
+  const { lastFailure, declaredDigest } = tried;
+  const { name } = options;
   const env = options.env ?? process.env;
   if (!canPrompt(env)) {
     const reason =
@@ -140,6 +113,68 @@ export async function obtainGrant(
       ? { declaredDigest: digestOf(grant.refreshToken) }
       : declaredDigest !== undefined && { declaredDigest }),
   };
+}
+
+/**
+ * Refreshes the stored grant, else the declared one (`declared`, read by the caller: under the
+ * grant file's lock when it is a file). A rotated token goes to `saveDeclared` (true when written).
+ */
+async function tryKnownGrants(
+  steps: LifecycleSteps,
+  options: ObtainGrantOptions,
+  declared: string | undefined,
+  saveDeclared: (refreshToken: string) => Promise<boolean>,
+): Promise<
+  | { grant: UsableGrant & { declaredDigest?: string } }
+  | { lastFailure: unknown; declaredDigest: string | undefined }
+> {
+  const { auth, previous } = options;
+  const now = options.now ?? (() => new Date());
+  const declaredDigest = declared === undefined ? undefined : digestOf(declared);
+  const candidates: { token: string; source: "stored" | "declared" }[] = [];
+  // The user brought a different token than the one stored with the state: they re-authorized.
+  const stored = previous?.refreshToken;
+  const declaredIsNew =
+    declared !== undefined && declared !== stored && declaredDigest !== previous?.declaredGrantDigest;
+  if (stored && !declaredIsNew) candidates.push({ token: stored, source: "stored" });
+  if (declared !== undefined && declared !== stored) candidates.push({ token: declared, source: "declared" });
+
+  let lastFailure: unknown;
+  for (const candidate of candidates) {
+    try {
+      // A rotated token goes back to its file before the answer is judged: the old one may be dead.
+      let written = false;
+      const refreshed = await steps.refreshGrant(auth, {
+        refreshToken: candidate.token,
+        ...(options.clientSecret !== undefined && { clientSecret: options.clientSecret }),
+        saveRefreshToken: async (token) => {
+          written = await saveDeclared(token);
+        },
+      });
+      const refreshToken = refreshed.rotated ? refreshed.refreshToken : candidate.token;
+      if (refreshToken !== candidate.token && !refreshed.saved) written = await saveDeclared(refreshToken);
+      const grant = {
+        refreshToken,
+        accessToken: refreshed.accessToken,
+        scope: refreshed.scope.length > 0 ? refreshed.scope : (previous?.scopes ?? auth.scopes),
+        grantedAt: (candidate.source === "stored" && previous?.grantedAt) || now().toISOString(),
+        ...(refreshed.idTokenClaims && { idTokenClaims: refreshed.idTokenClaims }),
+        account: refreshed.accountEmail ?? claimsEmail(refreshed.idTokenClaims, auth),
+        source: candidate.source,
+        changed: refreshToken !== previous?.refreshToken,
+        ...(written
+          ? { declaredDigest: digestOf(refreshToken) }
+          : declaredDigest !== undefined && { declaredDigest }),
+      };
+      return { grant };
+    } catch (error) {
+      // Only a dead grant moves on to the next candidate; a network failure is reported as is.
+      if (!isMailServerError(error) || !["grant-invalid", "token-refresh-failed"].includes(error.code))
+        throw error;
+      lastFailure = error;
+    }
+  }
+  return { lastFailure, declaredDigest };
 }
 
 /** Writes the newest refresh token back where auth.refreshToken points, when that is a file. */
