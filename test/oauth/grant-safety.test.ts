@@ -109,6 +109,20 @@ describe("two processes on one rotating grant file", () => {
   }, 240_000);
 });
 
+describe("drift and verify on one rotating grant file", () => {
+  it("5 rounds of `mailserver drift` beside `mailserver verify` leave the grant alive 5/5", async () => {
+    const { file, grant } = await setting(join(sandbox.dir, "drift-and-verify"));
+    let alive = 0;
+    for (let round = 0; round < 5; round++) {
+      const [drift, verify] = await Promise.all([cli(["drift", file]), cli(["verify", file])]);
+      expect(verify.code, verify.stderr).toBe(0);
+      expect(drift.code, `${drift.stdout}${drift.stderr}`).toBe(0);
+      if (await grantAlive(grant)) alive++;
+    }
+    expect(alive).toBe(5);
+  }, 180_000);
+});
+
 const asRoot = process.getuid?.() === 0;
 const why = asRoot ? "" : "not root: mounts, chattr and running as nobody need root";
 if (!asRoot) console.log(`skipping the write-fault tests: ${why}`);
