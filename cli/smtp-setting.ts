@@ -3,6 +3,7 @@
 // report's failure.
 import type { ResolvedSmtpCredentials } from "../provider/credentials.js";
 import type { NormalizedCustomDeclaration } from "../provider/declaration/normalize.js";
+import { escapeLines } from "../provider/declaration/problem.js";
 import type { ReportError } from "../provider/smtp/report.js";
 import { type CliIO, UsageError } from "./io.js";
 import { loadSetting } from "./load-setting.js";
@@ -41,5 +42,5 @@ export async function loadSmtpSetting(
 export function writeReportError(io: CliIO, error: ReportError | null): void {
   if (!error) return;
   const smtp = error.smtpCode === null ? "" : ` [SMTP ${error.smtpCode}]`;
-  io.stderr.write(`mailserver: ${error.message} (${error.code})${smtp}\n`);
+  io.stderr.write(`mailserver: ${escapeLines(error.message)} (${error.code})${smtp}\n`);
 }

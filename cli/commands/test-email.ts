@@ -1,3 +1,4 @@
+import { escapeLines } from "../../provider/declaration/problem.js";
 import { sendTestEmail, type TestEmailReport } from "../../provider/smtp/test-email.js";
 import { type CliIO, colorizer, formatOption, UsageError, writeJson } from "../io.js";
 import { parseCommandArgs } from "../parse-args.js";
@@ -56,6 +57,8 @@ function writeText(report: TestEmailReport, io: CliIO): void {
     if (report.rejected.length > 0) lines.push(`  rejected  ${report.rejected.join(", ")}`);
   }
   if (report.response) lines.push(`  server    ${report.response}`);
-  io.stdout.write(`${lines.join("\n")}\n`);
+  // Server replies and certificate names come from the server: no control character of theirs
+  // reaches the terminal.
+  io.stdout.write(`${escapeLines(lines.join("\n"))}\n`);
   writeReportError(io, report.error);
 }

@@ -1,3 +1,4 @@
+import { escapeLines } from "../../provider/declaration/problem.js";
 import type { VerifyReport } from "../../provider/smtp/verify.js";
 import { type CliIO, colorizer, formatOption, UsageError, writeJson } from "../io.js";
 import { parseCommandArgs } from "../parse-args.js";
@@ -53,6 +54,8 @@ function writeText(report: VerifyReport, io: CliIO): void {
     );
   }
   if (report.authMechanisms.length > 0) lines.push(`  AUTH         ${report.authMechanisms.join(" ")}`);
-  io.stdout.write(`${lines.join("\n")}\n`);
+  // Server replies and certificate names come from the server: no control character of theirs
+  // reaches the terminal.
+  io.stdout.write(`${escapeLines(lines.join("\n"))}\n`);
   writeReportError(io, report.error);
 }

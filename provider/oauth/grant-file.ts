@@ -57,8 +57,10 @@ export async function withGrantFile<T>(
     return await use({
       refreshToken: refreshTokenOf(current, path),
       save: async (refreshToken) => {
-        const text = await readGrantText(path);
-        await prepared.commit(grantWithToken(text, refreshToken));
+        const text = grantWithToken(await readGrantText(path), refreshToken);
+        // The prepared file serves the first save; a later one (another rotation) writes anew.
+        if (prepared.committed) await writeGrantFile(path, text);
+        else await prepared.commit(text);
       },
     });
   } finally {
@@ -90,6 +92,7 @@ export async function writeGrantFile(path: string, content: string): Promise<voi
 }
 
 interface PreparedWrite {
+  readonly committed: boolean;
   /** Writes `content` into the reserved file and renames it over the grant. */
   commit(content: string): Promise<void>;
   /** Removes the temporary file unless it was committed. */
@@ -122,6 +125,9 @@ async function prepareWrite(path: string, reserve: number): Promise<PreparedWrit
   }
   return {
     discard,
+    get committed() {
+      return committed;
+    },
     async commit(content) {
       try {
         const bytes = Buffer.from(content);
