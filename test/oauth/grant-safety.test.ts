@@ -68,7 +68,13 @@ async function grantAlive(file: string): Promise<boolean> {
 async function setting(dir: string, refreshToken: Record<string, string> = { file: "grant.json" }) {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, "ca.pem"), sandbox.fixture.smtp.caPem);
-  const declaration = sandbox.oauth("guarded", "grant.json", { auth: { refreshToken } });
+  // The default SMTP timeouts, not the fault tests' short ones: a process waiting for the grant
+  // file's lock holds its SMTP session open meanwhile (it is opened first, so that no token is
+  // spent when the server is unreachable), and a loaded machine may take seconds per refresh.
+  const declaration = sandbox.oauth("guarded", "grant.json", {
+    auth: { refreshToken },
+    smtp: { timeouts: { socketMs: 30_000, greetingMs: 10_000, connectionMs: 10_000 } },
+  });
   const file = join(dir, "guarded.yaml");
   await writeFile(file, stringify(declaration));
   const token = await writeSandboxGrant(sandbox.op, join(dir, "grant.json"), { flow: "loopback" });
