@@ -40,7 +40,7 @@ export async function observeGrant(
     facts.notes.push(`grant not checked: ${reason}`);
     return undefined;
   };
-  if (options.grantCheck === "skip") return skip('grantCheck is "skip"');
+  if (options.grantCheck === "skip") return skip(options.grantSkipReason ?? 'grantCheck is "skip"');
   if (facts.discovery && !facts.discovery.ok) return skip("the issuer's configuration could not be fetched");
   const ref = auth.refreshToken;
   if (options.refreshToken === undefined && !ref) {

@@ -65,6 +65,8 @@ export interface ObserveOptions {
   timeoutMs?: number;
   /** "skip": do not use the grant at all (then no XOAUTH2 login either). Default "refresh". */
   grantCheck?: "refresh" | "skip";
+  /** Why the grant is skipped, for the note (with grantCheck "skip"). */
+  grantSkipReason?: string;
   /**
    * Saves a rotated refresh token (the provider: into state and its file). When given, it replaces
    * the default write-back to auth.refreshToken's `file`; a rejected promise is reported as a

@@ -3,13 +3,21 @@
  * refreshes, SMTP TLS and AUTH, the certificate - with the same `observe` and `compare` as
  * `mailserver drift` (one implementation), and return them with the recorded `inputs`, so that the
  * refreshed state carries a `drift` list and the next diff is honest: `pulumi preview --refresh
- * --expect-no-changes` fails while drift remains. A rotated refresh token is kept (never lose the
- * newest one): it goes into the state and back to its `file` reference.
+ * --expect-no-changes` fails while drift remains.
+ *
+ * The engine also calls read in previews (`pulumi preview --refresh`, the preview that `pulumi
+ * refresh` and `pulumi up --refresh` show first) and never saves what a preview's read returns.
+ * So a refresh token that the issuer may rotate is only spent when the rotated one can be saved
+ * somewhere a preview keeps: the grant's `file` reference (written first, then the state). The next
+ * read or update takes the file's token when it is newer than the state's. A grant kept only in the
+ * state is not refreshed by read at such an issuer (a note says so): spending it would lose it.
  */
-import { resolve } from "node:path";
+import { constants } from "node:fs";
+import { access } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import type { MailServerDeclaration } from "../declaration/generated/declaration.js";
-import { normalizeDeclaration } from "../declaration/normalize.js";
-import { storeRotatedRefreshToken } from "../declaration/secrets.js";
+import { type NormalizedCustomDeclaration, normalizeDeclaration } from "../declaration/normalize.js";
+import { resolveSecret, secretFilePath, storeRotatedRefreshToken } from "../declaration/secrets.js";
 import { compare, DEFAULT_CERT_WARN_DAYS, type Finding } from "../drift/compare.js";
 import { observe } from "../drift/observe.js";
 import { digestOf } from "./grant.js";
@@ -35,22 +43,24 @@ export async function readMailServer(
   if (normalized.server !== "custom") return { props: next, inputs };
   const absoluteBase = resolve(options.cwd ?? process.cwd(), baseDir);
 
+  const grant = await grantToCheck(normalized, state, absoluteBase);
   const observed = await observe(normalized, {
     baseDir: absoluteBase,
-    ...(state.refreshToken !== undefined && { refreshToken: state.refreshToken }),
+    ...(grant.refreshToken !== undefined && { refreshToken: grant.refreshToken }),
+    ...(grant.skip !== undefined && { grantCheck: "skip" as const, grantSkipReason: grant.skip }),
     ...(state.clientSecret !== undefined && { clientSecret: state.clientSecret }),
     ...(state.password !== undefined && { password: state.password }),
     // A service account key may be a { config } reference: its value came with the inputs.
     config: (key: string) => secretValues[key],
     ...(options.now && { now: options.now }),
     persistRotated: async (refreshToken) => {
+      // The file first: the engine does not save a preview's read, the file keeps the token.
+      if (grant.file && (await storeRotatedRefreshToken(grant.file, refreshToken, absoluteBase))) {
+        next.declaredGrantDigest = digestOf(refreshToken);
+      }
       next.refreshToken = refreshToken;
       if (next.transport && typeof next.transport.auth === "object") {
         next.transport = { ...next.transport, auth: { ...(next.transport.auth as object), refreshToken } };
-      }
-      const declared = normalized.auth.method === "oauth" ? normalized.auth.refreshToken : undefined;
-      if (declared && (await storeRotatedRefreshToken(declared, refreshToken, absoluteBase))) {
-        next.declaredGrantDigest = digestOf(refreshToken);
       }
     },
   });
@@ -91,4 +101,42 @@ export async function readMailServer(
   for (const note of observed.notes) log(`${normalized.name}: note: ${note}`);
   const errors: Finding[] = findings.filter((finding) => finding.severity === "error");
   return { props: errors.length > 0 ? { ...next, drift: errors } : next, inputs };
+}
+
+/**
+ * The refresh token read may check, and where a rotated one goes: the `file` reference's token
+ * when it is newer than the state's (a preview's read rotated it there; or someone authorized
+ * again), else the state's. Says why not when checking could lose the grant (see the file comment).
+ */
+async function grantToCheck(
+  normalized: NormalizedCustomDeclaration,
+  state: MailServerState,
+  baseDir: string,
+): Promise<{ refreshToken?: string; file?: { file: string }; skip?: string }> {
+  const auth = normalized.auth;
+  if (auth.method !== "oauth") return {};
+  const stored = state.refreshToken;
+  const declared = auth.refreshToken;
+  const mayRotate = !(normalized.vendor !== undefined && !auth.rotatesRefreshTokens);
+  if (!declared || !("file" in declared)) {
+    if (stored === undefined || !mayRotate) return { ...(stored !== undefined && { refreshToken: stored }) };
+    return {
+      skip: "the issuer may rotate refresh tokens, and a grant kept only in Pulumi state cannot be refreshed safely here (a preview does not save the rotated token): declare auth.refreshToken: { file } (mailserver authorize FILE --out FILE.json) to have it checked",
+    };
+  }
+  const path = secretFilePath(declared, baseDir);
+  const writable = await Promise.all([access(path, constants.W_OK), access(dirname(path), constants.W_OK)]).then(
+    () => true,
+    () => false,
+  );
+  if (mayRotate && !writable) {
+    return {
+      skip: `the issuer may rotate refresh tokens and file:${declared.file} cannot be rewritten, so a rotated one could not be kept`,
+    };
+  }
+  const inFile = await resolveSecret(declared, { baseDir, field: "auth.refreshToken" }).catch(() => undefined);
+  const fileIsNewer =
+    inFile !== undefined && inFile !== stored && digestOf(inFile) !== state.declaredGrantDigest;
+  const refreshToken = fileIsNewer || stored === undefined ? inFile : stored;
+  return { ...(refreshToken !== undefined && { refreshToken }), file: declared };
 }

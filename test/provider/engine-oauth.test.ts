@@ -207,11 +207,45 @@ describe("MailServer with OAuth through the dynamic provider host", () => {
     state = kept;
   });
 
-  it("refresh after the grant was revoked shows drift, and the next diff is not empty", async () => {
+  it("refresh does not spend a grant kept only in the state at a rotating issuer (the engine does not save a preview's read)", async () => {
+    const refreshes = op.tokenRequests("refresh_token").length;
     const refreshed = await host.read(urn, "corp-mail", state);
-    // Refresh works before revocation (and keeps the newest token).
+    expect(op.tokenRequests("refresh_token").length).toBe(refreshes);
+    expect(refreshed.properties.refreshToken).toBe(state.refreshToken);
     expect(refreshed.properties.drift).toBeUndefined();
+    await host.waitForOutput(
+      /corp-mail: note: grant not checked: the issuer may rotate refresh tokens, and a grant kept only in Pulumi state cannot be refreshed safely here/,
+    );
+  });
+
+  it("with the grant in a file, refresh rotates it into the file first, a later read takes the file's newer token, and a revoked grant shows drift", async () => {
+    // The grant moves into a file, as `mailserver authorize --out` writes it.
+    writeFileSync(join(folder, "grant.json"), JSON.stringify({ refreshToken: state.refreshToken }));
+    const news = await captureMailServer(
+      root,
+      "corp-mail",
+      oauthArgs(
+        { scopes: ["openid", "email", "offline_access", "mail.send"], refreshToken: { file: "grant.json" } },
+        { from: { name: "Alerts" } },
+      ),
+    );
+    state = (await host.update(urn, "corp-mail", state, news.inputs)).properties;
+    captured = news;
+    const inFile = () =>
+      (JSON.parse(readFileSync(join(folder, "grant.json"), "utf8")) as { refreshToken: string }).refreshToken;
+    expect(inFile()).toBe(state.refreshToken);
+
+    // A preview's read: it rotates the token into the file; the engine throws its state away.
+    const preview = await host.read(urn, "corp-mail", state);
+    expect(preview.properties.drift).toBeUndefined();
+    expect(inFile()).toBe(preview.properties.refreshToken);
+    expect(inFile()).not.toBe(state.refreshToken);
+    // The real refresh gets the unsaved state again: it must use the file's token, not the spent one.
+    const refreshed = await host.read(urn, "corp-mail", state);
+    expect(refreshed.properties.drift).toBeUndefined();
+    expect(refreshed.properties.refreshToken).toBe(inFile());
     state = refreshed.properties;
+
     const revoke = await fetch(new URL("token/revocation", `${op.url}/`), {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
