@@ -23,7 +23,7 @@ describe("npm run demo", () => {
       expect.stringMatching(/^== mailserver discover http:\/\/127\.0\.0\.1:\d+$/),
       "== mailserver authorize --flow device --out .secrets/demo-mail.json",
       "== mailserver verify",
-      "== pulumi CLI not found: driving Pulumi's dynamic provider host over gRPC, as the engine does",
+      "== without the pulumi CLI: driving Pulumi's dynamic provider host over gRPC, as the engine does",
       "== check",
       "== create (discovery, the stored grant, ID-token facts, SMTP AUTH)",
       "== post-deploy hook: the test email",

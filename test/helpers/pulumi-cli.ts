@@ -82,3 +82,22 @@ for (const { declaration, baseDir } of await loadDeclarations("mailservers")) {
   };
 }
 `;
+
+/** Pulumi's marker of a secret in `pulumi stack export --show-secrets` (the value is in `plaintext`). */
+const SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d";
+
+/** A resource's outputs from `pulumi stack export --show-secrets`, with each secret replaced by its value. */
+export function plainOutputs(
+  resource: { outputs?: Record<string, unknown> } | undefined,
+): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(resource?.outputs ?? {}).map(([key, value]) => [key, revealed(value)]),
+  );
+}
+
+function revealed(value: unknown): unknown {
+  if (value && typeof value === "object" && SECRET_SIGNATURE in value && "plaintext" in value) {
+    return JSON.parse(String((value as { plaintext: unknown }).plaintext));
+  }
+  return value;
+}
