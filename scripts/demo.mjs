@@ -1,26 +1,36 @@
 #!/usr/bin/env node
 // `npm run demo`: the whole life of a MailServer against an embedded default - the sandbox OpenID
 // Provider and SMTP server on loopback: validate, discover, authorize with the device flow (the
-// sandbox approves the code after a few seconds unless --interactive), verify, create through
-// Pulumi's dynamic provider host, the test email (and the message as it arrived), refresh, delete.
-// Runs on a fresh machine after `npm install` (which builds dist/). With the `pulumi` CLI installed
-// it drives `pulumi up` / `refresh` / `destroy` on a local backend instead (--no-pulumi to skip).
+// sandbox approves the code after a few seconds unless --interactive), verify, then `pulumi up`,
+// the test email sent by the post-deploy hook (and the message as it arrived), refresh, destroy.
+// With the Pulumi CLI (built by `npm run setup:pulumi` into the tools folder, or on the PATH) it
+// runs the real `pulumi up` / `refresh` / `destroy` on a local backend; without it, it drives
+// Pulumi's dynamic provider host over gRPC as the engine does, and says which it uses.
+//   --pulumi        build the CLI first when it is missing (scripts/install-pulumi.sh)
+//   --no-pulumi     use the provider host even when the CLI is there
+//   --interactive   approve the device code yourself
+// Runs on a fresh machine after `npm install` (which builds dist/).
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const interactive = process.argv.includes("--interactive");
-const usePulumi = !process.argv.includes("--no-pulumi") && spawnSync("pulumi", ["version"]).status === 0;
 const bold = (text) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
 const step = (title) => console.log(`\n${bold(`== ${title}`)}`);
 
-if (!existsSync(join(root, "dist/provider/index.js")) || !existsSync(join(root, "dist/sandbox/op.js"))) {
+if (
+  !existsSync(join(root, "dist/provider/index.js")) ||
+  !existsSync(join(root, "dist/sandbox/pulumi-cli.js"))
+) {
   step("building (npm run build)");
   if (spawnSync("npm", ["run", "build"], { cwd: root, stdio: "inherit" }).status !== 0) process.exit(1);
 }
+
+const { findPulumiCli, createPulumiProject } = await import("../dist/sandbox/pulumi-cli.js");
+const cli = chooseEngine();
 
 const { startSandboxOP, accessTokenVerifier } = await import("../dist/sandbox/op.js");
 const { startSandboxSmtp } = await import("../dist/sandbox/smtp.js");
@@ -31,8 +41,8 @@ const { startEngineServer } = await import("../dist/sandbox/engine-server.js");
 const { startProviderHost, urnOf } = await import("../dist/sandbox/provider-host.js");
 
 const cleanups = [];
-const project = mkdtempSync(join(tmpdir(), "mailserver-demo-"));
-cleanups.push(() => rmSync(project, { recursive: true, force: true }));
+const folder = mkdtempSync(join(tmpdir(), "mailserver-demo-"));
+cleanups.push(() => rmSync(folder, { recursive: true, force: true }));
 try {
   step("starting the sandbox OpenID Provider and SMTP server on 127.0.0.1");
   const op = await startSandboxOP({
@@ -49,9 +59,9 @@ try {
   );
   if (interactive) console.log(`sign in as ${op.account.login} (any password) when asked`);
 
-  mkdirSync(join(project, ".secrets"), { mode: 0o700 });
-  writeFileSync(join(project, "ca.pem"), smtp.caPem);
-  const declarationFile = join(project, "demo-mail.yaml");
+  mkdirSync(join(folder, ".secrets"), { mode: 0o700 });
+  writeFileSync(join(folder, "ca.pem"), smtp.caPem);
+  const declarationFile = join(folder, "demo-mail.yaml");
   const declaration = sandboxDeclaration(op, smtp, {
     name: "demo-mail",
     auth: { method: "oauth", flow: "device", refreshTokenFile: ".secrets/demo-mail.json" },
@@ -61,7 +71,7 @@ try {
   });
   const yaml = declarationYaml(declaration, join(root, "schema/mailserver.schema.json"));
   writeFileSync(declarationFile, yaml);
-  step(`the declaration, ${basename(declarationFile)} (in ${project})`);
+  step(`the declaration, ${basename(declarationFile)} (in ${folder})`);
   console.log(yaml.trimEnd());
 
   step(`mailserver validate ${basename(declarationFile)}`);
@@ -79,13 +89,13 @@ try {
     "--flow",
     "device",
     "--out",
-    join(project, ".secrets/demo-mail.json"),
+    join(folder, ".secrets/demo-mail.json"),
   ]);
   step("mailserver verify");
   await runCli(["verify", declarationFile]);
 
-  if (usePulumi) {
-    await pulumiLifecycle(declarationFile, smtp);
+  if (cli) {
+    await pulumiLifecycle(cli, declarationFile, smtp);
   } else {
     await hostLifecycle(declarationFile, smtp);
   }
@@ -112,7 +122,7 @@ function runCli(args) {
 
 /** The Pulumi engine's part, played by a small stand-in around @pulumi/pulumi's provider host. */
 async function hostLifecycle(declarationFile, smtp) {
-  step("pulumi CLI not found: driving Pulumi's dynamic provider host over gRPC, as the engine does");
+  step("without the pulumi CLI: driving Pulumi's dynamic provider host over gRPC, as the engine does");
   const { MailServer } = await import("../dist/provider/index.js");
   // The hook is called directly below: pulumi.runtime.setMocks (3.248) cannot register resource hooks.
   const [registration] = await captureRegistrations(async () => [
@@ -142,18 +152,7 @@ async function hostLifecycle(declarationFile, smtp) {
     step("post-deploy hook: the test email");
     const { sendDeployTestEmail } = await import("../dist/provider/lifecycle/deploy-hook.js");
     await sendDeployTestEmail(state, { cwd: root });
-    const message = await smtp.waitForMessage();
-    const parsed = message.parsed;
-    console.log(
-      [
-        `From:     ${parsed.from?.text}`,
-        `To:       ${parsed.to && !Array.isArray(parsed.to) ? parsed.to.text : ""}`,
-        `Reply-To: ${parsed.replyTo?.text ?? "(none)"}`,
-        `Subject:  ${parsed.subject}`,
-        "",
-        (parsed.text ?? "").trim(),
-      ].join("\n"),
-    );
+    showMessage(await smtp.waitForMessage());
 
     step("refresh (pulumi refresh: read observes the live facts)");
     const refreshed = await host.read(urn, created.id, state);
@@ -173,47 +172,90 @@ async function hostLifecycle(declarationFile, smtp) {
   }
 }
 
-/** With the Pulumi CLI: a local-backend project in the temporary folder, driven by pulumi up/refresh/destroy. */
-async function pulumiLifecycle(declarationFile, smtp) {
-  step("pulumi CLI found: pulumi up / refresh / destroy on a local backend");
-  const stateDir = join(project, ".pulumi-state");
-  mkdirSync(stateDir);
-  mkdirSync(join(project, "mailservers"));
-  for (const name of [basename(declarationFile), "ca.pem", ".secrets"]) {
-    renameSync(join(project, name), join(project, "mailservers", name));
+/** With the Pulumi CLI: a project in the temporary folder on a local backend, driven by pulumi up/refresh/destroy. */
+async function pulumiLifecycle(cli, declarationFile, smtp) {
+  const folder = dirname(declarationFile);
+  step(
+    `pulumi CLI ${cli.version} found (${cli.source}: ${cli.dir}): pulumi up / refresh / destroy on a local backend`,
+  );
+  const program = `import { loadDeclarations, MailServer } from "pulumi-mailserver";
+
+// One MailServer per declaration in mailservers/ (file references are relative to each file).
+export const mail = {};
+for (const { declaration, baseDir } of await loadDeclarations("mailservers")) {
+  const server = MailServer.fromDeclaration(declaration, baseDir);
+  mail[declaration.name] = { host: server.host, username: server.username, verification: server.verification };
+}
+`;
+  const project = await createPulumiProject({
+    cli,
+    name: "mailserver-demo",
+    program,
+    dir: join(folder, "pulumi"),
+    env: { MAILSERVER_INTERACTIVE: "0" },
+  });
+  for (const name of [basename(declarationFile), "ca.pem", ".secrets/demo-mail.json"]) {
+    await project.writeFile(join("mailservers", name), readFileSync(join(folder, name), "utf8"));
   }
-  writeFileSync(
-    join(project, "Pulumi.yaml"),
-    "name: mailserver-demo\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.mjs\n",
+  console.log(
+    `index.mjs (Pulumi.yaml: runtime nodejs, main index.mjs; mailservers/${basename(declarationFile)}):`,
   );
-  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "mailserver-demo", type: "module" }));
-  mkdirSync(join(project, "node_modules"));
-  symlinkSync(root, join(project, "node_modules/pulumi-mailserver"), "dir");
-  symlinkSync(join(root, "node_modules/@pulumi"), join(project, "node_modules/@pulumi"), "dir");
-  writeFileSync(
-    join(project, "index.mjs"),
-    `import { loadDeclarations, MailServer } from "pulumi-mailserver";
-const servers = (await loadDeclarations("mailservers")).map(({ declaration, baseDir }) => MailServer.fromDeclaration(declaration, baseDir));
-export const hosts = servers.map((server) => server.host);
-`,
+  console.log(program.trimEnd().replace(/^/gm, "  "));
+  const pulumi = async (args) => {
+    step(`pulumi ${args.join(" ")}`);
+    const result = await project.run(args, { onOutput: (text) => process.stdout.write(text) });
+    if (result.code !== 0) throw new Error(`pulumi ${args[0]} exited with ${result.code}`);
+  };
+  try {
+    await pulumi(["up", "--yes"]);
+    step("the test email, sent by the post-deploy hook, as it arrived at the sandbox SMTP server");
+    showMessage(await smtp.waitForMessage({ timeoutMs: 30_000 }));
+    await pulumi(["stack", "output", "--json"]);
+    await pulumi(["refresh", "--yes"]);
+    await pulumi(["preview", "--refresh", "--expect-no-changes"]);
+    await pulumi(["destroy", "--yes"]);
+  } finally {
+    project.remove();
+  }
+}
+
+/** A message as it arrived at the sandbox SMTP server: its headers and text. */
+function showMessage({ parsed }) {
+  console.log(
+    [
+      `From:     ${parsed.from?.text}`,
+      `To:       ${parsed.to && !Array.isArray(parsed.to) ? parsed.to.text : ""}`,
+      `Reply-To: ${parsed.replyTo?.text ?? "(none)"}`,
+      `Subject:  ${parsed.subject}`,
+      "",
+      (parsed.text ?? "").trim(),
+    ].join("\n"),
   );
-  const env = {
-    ...process.env,
-    PULUMI_BACKEND_URL: `file://${stateDir}`,
-    PULUMI_CONFIG_PASSPHRASE: "demo-only-passphrase",
-    MAILSERVER_INTERACTIVE: "0",
-  };
-  const pulumi = (args) => {
-    console.log(`$ pulumi ${args.join(" ")}`);
-    const result = spawnSync("pulumi", args, { cwd: project, env, stdio: "inherit" });
-    if (result.status !== 0) throw new Error(`pulumi ${args[0]} exited with ${result.status}`);
-  };
-  pulumi(["stack", "init", "dev", "--non-interactive"]);
-  pulumi(["up", "--yes", "--skip-preview"]);
-  const message = await smtp.waitForMessage({ timeoutMs: 30_000 });
-  console.log(`test email received: ${message.parsed.subject} (from ${message.parsed.from?.text})`);
-  pulumi(["refresh", "--yes"]);
-  pulumi(["destroy", "--yes"]);
+}
+
+/**
+ * The real Pulumi CLI when there is one (building it first with --pulumi), unless --no-pulumi;
+ * undefined for the provider host. Says which, and why.
+ */
+function chooseEngine() {
+  if (process.argv.includes("--no-pulumi")) return undefined;
+  let found = findPulumiCli();
+  if ("missing" in found && process.argv.includes("--pulumi")) {
+    step("building the Pulumi CLI (npm run setup:pulumi)");
+    const built = spawnSync("bash", [join(root, "scripts/install-pulumi.sh")], { stdio: "inherit" });
+    if (built.status !== 0) {
+      console.error("demo: the Pulumi CLI could not be built (see above)");
+      process.exit(1);
+    }
+    found = findPulumiCli();
+  }
+  if ("missing" in found) {
+    console.log(
+      `(${found.missing}: using the provider host; \`npm run demo -- --pulumi\` builds the CLI first)`,
+    );
+    return undefined;
+  }
+  return found;
 }
 
 /** The outputs people look at in `pulumi stack output`; secrets stay secret. */
