@@ -125,7 +125,10 @@ async function grantToCheck(
     };
   }
   const path = secretFilePath(declared, baseDir);
-  const writable = await Promise.all([access(path, constants.W_OK), access(dirname(path), constants.W_OK)]).then(
+  const writable = await Promise.all([
+    access(path, constants.W_OK),
+    access(dirname(path), constants.W_OK),
+  ]).then(
     () => true,
     () => false,
   );
@@ -134,7 +137,9 @@ async function grantToCheck(
       skip: `the issuer may rotate refresh tokens and file:${declared.file} cannot be rewritten, so a rotated one could not be kept`,
     };
   }
-  const inFile = await resolveSecret(declared, { baseDir, field: "auth.refreshToken" }).catch(() => undefined);
+  const inFile = await resolveSecret(declared, { baseDir, field: "auth.refreshToken" }).catch(
+    () => undefined,
+  );
   const fileIsNewer =
     inFile !== undefined && inFile !== stored && digestOf(inFile) !== state.declaredGrantDigest;
   const refreshToken = fileIsNewer || stored === undefined ? inFile : stored;
