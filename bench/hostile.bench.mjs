@@ -1,14 +1,15 @@
 #!/usr/bin/env node
+import { spawnSync } from "node:child_process";
 // Worst-case declarations just under the 1 MiB limit, each through `mailserver validate` as a CI
 // job would run it: 80,000 unknown fields, 40,000 invalid recipients and a header injection, and
 // nesting 100,000 levels deep. Baseline: validating one small declaration in the same run.
 // Targets: each at most 2 s; 10,000 -> 80,000 unknown fields grows at most 10x (linear, not
 // quadratic: before the fix 10,000 took 3.8 s and 80,000 took 227 s).
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { median, ms, QUICK, ratio, report, runCommand } from "./lib/stats.mjs";
+import { median, ms, QUICK, ratio, report } from "./lib/stats.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const cli = join(root, "bin/mailserver.js");
@@ -35,6 +36,21 @@ function recipients(count) {
   return `${lines.join("\n")}\n`;
 }
 
+/**
+ * One run under GNU time: wall time, CPU time (user + system: on a shared machine the fairer
+ * figure, since waiting for a core is not work) and peak RSS.
+ */
+function measure(name, file, exit) {
+  const run = spawnSync("/usr/bin/time", ["-f", "%e %U %S %M", process.execPath, cli, "validate", file], {
+    cwd: root,
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (run.status !== exit) throw new Error(`${name}: exit ${run.status}, expected ${exit}: ${run.stderr}`);
+  const [wall, user, system, rss] = run.stderr.trimEnd().split("\n").pop().split(" ").map(Number);
+  return { ms: wall * 1000, cpuMs: (user + system) * 1000, rss: rss / 1024 };
+}
+
 const cases = [
   ["one small declaration (baseline)", "version: 1\nname: small\nserver: builtin\n", 0],
   ["10,000 unknown fields", unknownFields(10_000), 1],
@@ -57,34 +73,41 @@ try {
     const size = statSync(file).size;
     if (size > 1024 * 1024) throw new Error(`${name}: ${size} bytes is above the 1 MiB limit`);
     const samples = [];
-    for (let i = 0; i < runs; i++) {
-      const run = await runCommand(process.execPath, [cli, "validate", file], { cwd: root });
-      if (run.code !== exit) throw new Error(`${name}: exit ${run.code}, expected ${exit}: ${run.stderr}`);
-      samples.push(run);
-    }
+    for (let i = 0; i < runs; i++) samples.push(measure(name, file, exit));
     results.push({
       name,
       size,
       ms: median(samples.map((s) => s.ms)),
-      rss: Math.max(...samples.map((s) => s.peakRssMb ?? 0)),
+      cpuMs: median(samples.map((s) => s.cpuMs)),
+      rss: Math.max(...samples.map((s) => s.rss)),
     });
   }
   const [baseline, tenK, eightyK] = results;
   const growth = eightyK.ms / tenK.ms;
+  const cpuGrowth = eightyK.cpuMs / tenK.cpuMs;
   const worst = results.slice(1).reduce((a, b) => (a.ms >= b.ms ? a : b));
   const met = report(
-    "Worst-case declarations: `mailserver validate FILE`",
-    ["declaration", "size", "median", "ratio to baseline", "peak RSS"],
+    `Worst-case declarations: \`mailserver validate FILE\` (load average ${loadavg()[0].toFixed(1)})`,
+    ["declaration", "size", "median wall", "median CPU", "wall vs baseline", "peak RSS"],
     results.map((r) => [
       r.name,
       `${(r.size / 1024).toFixed(0)} KB`,
       ms(r.ms),
+      ms(r.cpuMs),
       ratio(r.ms, baseline.ms),
       `${r.rss.toFixed(0)} MB`,
     ]),
     [
-      { name: "each <= 2 s", ok: worst.ms <= 2000, detail: `slowest: ${worst.name}, ${ms(worst.ms)}` },
-      { name: "10,000 -> 80,000 unknown fields <= 10x", ok: growth <= 10, detail: `${growth.toFixed(2)}x` },
+      {
+        name: "each <= 2 s",
+        ok: worst.ms <= 2000,
+        detail: `slowest: ${worst.name}, ${ms(worst.ms)} wall, ${ms(worst.cpuMs)} CPU`,
+      },
+      {
+        name: "10,000 -> 80,000 unknown fields <= 10x",
+        ok: growth <= 10,
+        detail: `${growth.toFixed(2)}x wall, ${cpuGrowth.toFixed(2)}x CPU`,
+      },
     ],
   );
   if (!met) console.log("\n(some targets missed: see above)");
