@@ -110,6 +110,19 @@ describe("README", () => {
   it("stays within 200 lines", () => {
     expect((manual[0] as Page).source.trimEnd().split("\n").length).toBeLessThanOrEqual(200);
   });
+
+  it("summarizes the benchmark figures of docs/performance.md, not other ones", () => {
+    const readme = (manual[0] as Page).source;
+    const section = readme.slice(readme.indexOf("## Performance"));
+    const figures = [...section.matchAll(/\b\d[\d,]*(?:\.\d+)? (?:ms|MB|s)\b|\b\d+\.\d+x\b/g)].map(
+      (m) => m[0],
+    );
+    const performance = readPage("docs/performance.md").source;
+    expect(figures.length).toBeGreaterThan(5);
+    expect(figures.filter((figure) => !performance.includes(figure))).toEqual([]);
+    const date = /figures of (\d{4}-\d{2}-\d{2})/.exec(section)?.[1];
+    expect(performance).toContain(`Figures of ${date}`);
+  });
 });
 
 describe("mailserver <command> --help", () => {
