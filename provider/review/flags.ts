@@ -4,7 +4,11 @@
  * weaker, or that mail now goes somewhere else.
  */
 import { GRANT_BOUND_FIELDS } from "../declaration/fields.js";
-import type { NormalizedCustomDeclaration, NormalizedDeclaration } from "../declaration/normalize.js";
+import {
+  isAppOnlyFlow,
+  type NormalizedCustomDeclaration,
+  type NormalizedDeclaration,
+} from "../declaration/normalize.js";
 import type { ReviewedDeclaration, ReviewField } from "./view.js";
 import { sameValue } from "./view.js";
 
@@ -51,7 +55,7 @@ export function riskFlags(
 
   if (!before && after) {
     const auth = custom(after.normalized)?.auth;
-    if (auth?.method === "oauth" && !auth.refreshToken) {
+    if (auth?.method === "oauth" && !isAppOnlyFlow(auth.flow) && !auth.refreshToken) {
       flag(
         "grant-renewal",
         "auth",
@@ -88,13 +92,16 @@ export function riskFlags(
   if (!old || !now) return flags;
   const changed = (field: ReviewField) => !sameValue(before.fields.get(field), after.fields.get(field));
 
-  // grant-renewal: the stored grant was issued for other settings (or there was none).
-  if (now.auth.method === "oauth") {
-    if (old.auth.method !== "oauth") {
+  // grant-renewal: the stored grant was issued for other settings (or there was none). The
+  // app-only flows have no grant: nobody needs to authorize anything for them.
+  if (now.auth.method === "oauth" && !isAppOnlyFlow(now.auth.flow)) {
+    if (old.auth.method !== "oauth" || isAppOnlyFlow(old.auth.flow)) {
       flag(
         "grant-renewal",
-        "auth.method",
-        "auth.method changes to oauth: someone must authorize the new grant",
+        old.auth.method === "oauth" ? "auth.flow" : "auth.method",
+        old.auth.method === "oauth"
+          ? `auth.flow changes from ${old.auth.flow} to ${now.auth.flow}: someone must authorize the new grant`
+          : "auth.method changes to oauth: someone must authorize the new grant",
       );
     } else {
       const bound = GRANT_BOUND_FIELDS.filter(changed);

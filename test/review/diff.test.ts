@@ -58,6 +58,21 @@ describe("risk flags", () => {
     ).toEqual([]);
   });
 
+  it("grant-renewal: none for the app-only flows (no grant), one when moving from one to a delegated flow", () => {
+    const app = oauthBase
+      .replace("flow: loopback", "flow: client-credentials\n  username: no-reply@example.com")
+      .replace("  refreshToken: { file: .secrets/corp-mail.json }\n", "");
+    expect(review(undefined, app).flags).toEqual([]);
+    expect(flagsOf(app, app.replace("client-1", "client-2"))).toEqual([]);
+    expect(flagsOf(app, app.replace("[mail.send, openid, email, offline_access]", "[mail.send]"))).toEqual(
+      [],
+    );
+    expect(flagsOf(app, oauthBase)).toEqual([["grant-renewal", "auth.flow"]]);
+    expect(review(app, oauthBase).flags[0]?.message).toBe(
+      "auth.flow changes from client-credentials to loopback: someone must authorize the new grant",
+    );
+  });
+
   it("scope-expansion (with grant-renewal): more scopes are asked for; fewer is only a renewal", () => {
     const wider = oauthBase.replace("[mail.send,", "[mail.send, mail.read,");
     expect(flagsOf(oauthBase, wider)).toEqual([
