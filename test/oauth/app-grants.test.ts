@@ -5,6 +5,8 @@
 import { generateKeyPairSync } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { decodeJwt, decodeProtectedHeader } from "jose";
+import forge from "node-forge";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { resolveSmtpCredentials } from "../../provider/credentials.js";
 import {
@@ -122,6 +124,37 @@ describe("app tokens from the sandbox OP", () => {
       expect(run.stdout).not.toContain(token.accessToken);
     });
   }
+
+  it("the client assertion: x5t is the certificate's SHA-1 thumbprint (computed here with node-forge), aud the token endpoint", async () => {
+    const sent: URLSearchParams[] = [];
+    const recording: typeof fetch = async (input, init) => {
+      if (String(input).endsWith("/token") && init?.body)
+        sent.push(new URLSearchParams(init.body as URLSearchParams | string));
+      return fetch(input, init);
+    };
+    const auth = appAuth(CREDENTIALS["client credentials with a client assertion"] as SandboxAppCredential);
+    await obtainAppToken(auth, {
+      baseDir: fx.dir,
+      secret: secretResolver({ baseDir: fx.dir }),
+      fetch: recording,
+    });
+    const [body] = sent;
+    expect(body?.get("client_assertion_type")).toBe("urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+    const assertion = body?.get("client_assertion") as string;
+    const der = forge.asn1
+      .toDer(forge.pki.certificateToAsn1(forge.pki.certificateFromPem(op.apps.certificate.certificatePem)))
+      .getBytes();
+    const sha1 = forge.md.sha1.create().update(der).digest().getBytes();
+    expect(decodeProtectedHeader(assertion)).toMatchObject({
+      alg: "RS256",
+      x5t: Buffer.from(sha1, "binary").toString("base64url"),
+    });
+    expect(decodeJwt(assertion)).toMatchObject({
+      iss: op.apps.certificate.clientId,
+      sub: op.apps.certificate.clientId,
+      aud: `${op.issuer}/token`,
+    });
+  });
 
   it("the client assertion carries the certificate's thumbprint (x5t): without the certificate the OP refuses it", async () => {
     const auth = appAuth({ kind: "client-assertion", privateKeyFile: SANDBOX_APP_FILES.privateKey });
