@@ -46,7 +46,7 @@ ${fields
   .join("\n")}
 `);
 
-  const conditions = (schema.allOf ?? []).map(renderCondition).filter(Boolean);
+  const conditions = (schema.allOf ?? []).flatMap((rule) => renderCondition(rule, []));
   if (conditions.length > 0) {
     out.push(`## Which fields are required when
 
@@ -201,13 +201,30 @@ function allowedValues(node) {
   return node.enum.map((value) => `\`${value}\``).join(", ");
 }
 
-/** An `if`/`then` of the schema's allOf, as a sentence: "When server is custom (or not set) and …: smtp, auth." */
-function renderCondition({ if: condition, then: consequence }) {
-  if (!condition || !consequence) return undefined;
+/**
+ * An `if`/`then`/`else` of the schema's allOf, as sentences: "when server is custom (or not set)
+ * and …: smtp, auth are required"; an `else` holds "unless" the conditions it excludes.
+ */
+function renderCondition({ if: condition, then: consequence, else: otherwise }, unless) {
+  if (!condition) return [];
   const whens = describeCondition(condition, "");
-  const needs = requiredPaths(consequence, "");
-  if (needs.length === 0) return undefined;
-  return `when ${whens.join(" and ")}: ${needs.map((path) => `\`${path}\``).join(", ")} ${needs.length > 1 ? "are" : "is"} required`;
+  const lines = [];
+  const needs = consequence ? requiredPaths(consequence, "") : [];
+  const excluded =
+    unless.length > 0 ? ` (unless ${unless.map((group) => group.join(" and ")).join(", or ")})` : "";
+  if (needs.length > 0)
+    lines.push(
+      `when ${whens.join(" and ")}${excluded}: ${needs.map((path) => `\`${path}\``).join(", ")} ${needs.length > 1 ? "are" : "is"} required`,
+    );
+  if (otherwise?.if) lines.push(...renderCondition(otherwise, [...unless, whens]));
+  else if (otherwise) {
+    const otherNeeds = requiredPaths(otherwise, "");
+    if (otherNeeds.length > 0)
+      lines.push(
+        `unless ${[...unless, whens].map((group) => group.join(" and ")).join(", or ")}: ${otherNeeds.map((path) => `\`${path}\``).join(", ")} ${otherNeeds.length > 1 ? "are" : "is"} required`,
+      );
+  }
+  return lines;
 }
 
 function describeCondition(node, prefix) {
