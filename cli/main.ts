@@ -44,6 +44,11 @@ export const COMMANDS: Record<string, { summary: string; page: string; load: () 
     page: "review.md",
     load: () => import("./commands/diff.js"),
   },
+  import: {
+    summary: "write a declaration of an identity service's live setting",
+    page: "services.md",
+    load: () => import("./commands/import.js"),
+  },
 };
 
 /** The last line of a command's help: its page of the manual, which ships with the package. */

@@ -185,6 +185,44 @@ export const ERROR_CODES = {
     remedy:
       "Use the https URL of the endpoint (plain http is accepted only for 127.0.0.1, [::1] and localhost).",
   },
+  "service-unreachable": {
+    summary: "The identity service (service.url) could not be reached, or is not that service.",
+    remedy: "Check service.url (the server root; Keycloak before 17 ends in /auth) and the network.",
+  },
+  "service-auth-failed": {
+    summary: "The identity service refused the admin client's credentials.",
+    remedy:
+      "Check service.clientId, its secret and service.adminRealm; the client must be confidential with service accounts enabled.",
+  },
+  "service-forbidden": {
+    summary: "The admin client's service account may not manage the realm.",
+    remedy:
+      "Give the client's service account the realm-management roles manage-realm and view-realm (Clients, the client, Service account roles).",
+  },
+  "service-realm-not-found": {
+    summary: "The realm does not exist on the identity service.",
+    remedy: "Check service.realm (and service.adminRealm); realm names are case-sensitive.",
+  },
+  "service-write-failed": {
+    summary: "The identity service did not save the email settings.",
+    remedy: "Read the service's reply in the message; the realm keeps the settings the message names.",
+  },
+  "service-test-failed": {
+    summary: "The identity service could not send its own test email with the setting.",
+    remedy:
+      "The service's log has the reason; check that it reaches the SMTP server, trusts its certificate, and that the stored password or client secret still works.",
+  },
+  "service-admin-email-missing": {
+    summary:
+      "The identity service sends its test email to the admin account's email, and that account has none.",
+    remedy:
+      "Set an email on the admin client's service account user (Keycloak: Users, service-account-CLIENT_ID, Email).",
+  },
+  "service-setting-unsupported": {
+    summary: "The service's live setting cannot be written as a declaration.",
+    remedy:
+      "Change the setting in the service (turn on SSL or StartTLS, and authentication), then import again.",
+  },
   internal: {
     summary: "An internal error: this is a bug in pulumi-mailserver.",
     remedy: "Report it with the command you ran (the message contains no secrets).",

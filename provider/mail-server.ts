@@ -112,6 +112,8 @@ export class MailServer extends pulumi.dynamic.Resource {
   declare readonly password: pulumi.Output<string | undefined>;
   /** Secret. */
   declare readonly clientSecret: pulumi.Output<string | undefined>;
+  /** Secret: the identity service's admin client secret (`service.clientSecret`), for refresh and delete. */
+  declare readonly serviceClientSecret: pulumi.Output<string | undefined>;
   /** Secret: nodemailer transport options (XOAUTH2 with refresh for OAuth), ready for applications. */
   declare readonly transport: pulumi.Output<Record<string, unknown> | undefined>;
 

@@ -10,6 +10,7 @@
 //   --no-pulumi     use the provider host even when the CLI is there
 //   --interactive   approve the device code yourself
 // Runs on a fresh machine after `npm install` (which builds dist/).
+// `--keycloak`: the same life with a real Keycloak storing the setting (scripts/demo-keycloak.mjs).
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,6 +28,12 @@ if (
 ) {
   step("building (npm run build)");
   if (spawnSync("npm", ["run", "build"], { cwd: root, stdio: "inherit" }).status !== 0) process.exit(1);
+}
+
+if (process.argv.includes("--keycloak")) {
+  // The same life with a real Keycloak as the identity service that stores the setting.
+  await import("./demo-keycloak.mjs");
+  process.exit(process.exitCode ?? 0);
 }
 
 const { findPulumiCli, createPulumiProject } = await import("../dist/sandbox/pulumi-cli.js");

@@ -10,10 +10,11 @@ import { parseCommandArgs } from "../parse-args.js";
 import { driftAsGithub, driftAsJson, driftAsText, driftNotesAsText } from "../render/drift.js";
 
 export const usage = `Usage: mailserver drift [PATH...] [--state FILE] [--concurrency N] [--format text|json|github]
-                       [--cert-warn-days N] [--timeout SECONDS]
+                       [--cert-warn-days N] [--timeout SECONDS] [--service-test]
 
 Compares the live setting with each declaration: the issuer's endpoints, whether the grant still
-refreshes, the SMTP server's TLS, STARTTLS, certificate and AUTH, and the email in the ID token.
+refreshes, the SMTP server's TLS, STARTTLS, certificate and AUTH, the email in the ID token, and
+the email settings stored in the identity service (service).
 PATHs are files or folders (default: the current folder). Secrets come from env and file
 references. A rotated refresh token is written back to its own file reference; when that is not
 possible the grant check is skipped (and the output says so). Nothing else is written.
@@ -25,10 +26,13 @@ Options:
   --format F            text (default), json (one document) or github (annotations)
   --cert-warn-days N    warn when the SMTP certificate expires within N days (default ${DEFAULT_CERT_WARN_DAYS})
   --timeout SECONDS     time allowed per declaration (default ${DEFAULT_OBSERVE_TIMEOUT_MS / 1000})
+  --service-test        ask each identity service to send its own test email with what it stores
+                        (its stored password or client secret, which it never shows): this sends
+                        a message to the service's admin account
 
 Findings: grant-revoked, endpoint-changed, issuer-unreachable, smtp-unreachable, starttls-missing,
 auth-rejected, cert-changed, cert-expiring (a warning), username-mismatch, recorded-mismatch,
-grant-refresh-failed.
+grant-refresh-failed, service-mismatch, service-unreachable, service-test-failed.
 
 Exit codes: 0 in sync (warnings allowed), 1 drift found, 2 usage or configuration error (unknown
 flag, path not found, invalid declaration, unresolvable secret, unreadable or foreign state file).
@@ -43,6 +47,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     format: { type: "string", default: "text" },
     "cert-warn-days": { type: "string", default: String(DEFAULT_CERT_WARN_DAYS) },
     timeout: { type: "string", default: String(DEFAULT_OBSERVE_TIMEOUT_MS / 1000) },
+    "service-test": { type: "boolean", default: false },
   });
   const format = formatOption(values.format, FORMATS);
   const concurrency = integer("--concurrency", values.concurrency, 1, 1024);
@@ -71,6 +76,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       certWarnDays,
       timeoutMs: Math.round(timeoutSeconds * 1000),
       env: io.env,
+      serviceTest: values["service-test"] === true,
     });
   } catch (error) {
     // A state file that cannot be used is a configuration error (exit 2), not drift.

@@ -14,7 +14,14 @@ export function driftAsJson(report: DriftReport) {
       file,
       name,
       inSync,
-      findings: findings.map(({ severity, code, message, field }) => ({ severity, code, message, field })),
+      findings: findings.map(({ severity, code, message, field, declared, live }) => ({
+        severity,
+        code,
+        message,
+        field,
+        // service-mismatch: the declared and the live value (never a secret).
+        ...(code === "service-mismatch" && { declared, live }),
+      })),
     })),
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { NormalizedCustomDeclaration, NormalizedDeclaration } from "../declaration/normalize.js";
 import { ISSUER_FAILURES } from "../errors.js";
+import { serviceMismatches } from "../services/mismatches.js";
 import type { ObservedEndpoints, ObservedError, ObservedFacts } from "./facts.js";
 import type { RecordedOutputs } from "./recorded-state.js";
 
@@ -20,6 +21,9 @@ export const FINDING_CODES = [
   "username-mismatch",
   "recorded-mismatch",
   "grant-refresh-failed",
+  "service-mismatch",
+  "service-test-failed",
+  "service-unreachable",
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];
@@ -32,6 +36,9 @@ export interface Finding {
   message: string;
   /** The declaration field it is about, dotted (`auth.refreshToken`, `smtp.tls`). */
   field: string;
+  /** service-mismatch: the declared value and the identity service's live one (never a secret). */
+  declared?: string | number | null;
+  live?: string | number | null;
 }
 
 /** Days before a certificate's notAfter from which it counts as expiring. */
@@ -70,6 +77,7 @@ export function compare(input: CompareInput): Finding[] {
     oauthFindings(declared, recorded, observed, add);
     smtpFindings(declared, recorded, observed, input.certWarnDays ?? DEFAULT_CERT_WARN_DAYS, add);
   }
+  serviceFindings(declared, observed, findings);
   return findings.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === "error" ? -1 : 1));
 }
 
@@ -213,6 +221,40 @@ function smtpFindings(
         "warning",
       );
     }
+  }
+}
+
+function serviceFindings(declared: NormalizedDeclaration, observed: ObservedFacts, findings: Finding[]) {
+  const service = observed.service;
+  if (!service) return;
+  if (service.error) {
+    findings.push({
+      severity: "error",
+      code: "service-unreachable",
+      field: service.error.field ?? "service",
+      message: describe(service.error),
+    });
+  }
+  const where = service.label ?? "the identity service";
+  if (service.live) {
+    for (const mismatch of serviceMismatches(declared, service.live)) {
+      findings.push({
+        severity: "error",
+        code: "service-mismatch",
+        field: mismatch.field,
+        message: `${mismatch.field} is ${show(mismatch.declared)} in the declaration but ${show(mismatch.live)} in ${where} (edited in the admin console?); pulumi up writes the declared value`,
+        declared: mismatch.declared,
+        live: mismatch.live,
+      });
+    }
+  }
+  if (service.test && !service.test.ok && service.test.error) {
+    findings.push({
+      severity: "error",
+      code: "service-test-failed",
+      field: service.test.error.field ?? "service",
+      message: `${where} could not send with what it stores: ${describe(service.test.error)}`,
+    });
   }
 }
 

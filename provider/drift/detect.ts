@@ -39,7 +39,10 @@ export interface DriftReport {
 }
 
 export interface DetectDriftOptions
-  extends Pick<ObserveOptions, "env" | "fetch" | "now" | "steps" | "timeoutMs" | "grantCheck"> {
+  extends Pick<
+    ObserveOptions,
+    "env" | "fetch" | "now" | "steps" | "timeoutMs" | "grantCheck" | "serviceTest"
+  > {
   state?: RecordedState;
   /** Declarations observed at once (default 8). */
   concurrency?: number;
@@ -154,7 +157,7 @@ async function checkOne(
     : undefined;
   const observed = await observe(declared, {
     baseDir: target.baseDir,
-    ...pick(options, ["env", "fetch", "now", "steps", "timeoutMs", "grantCheck"]),
+    ...pick(options, ["env", "fetch", "now", "steps", "timeoutMs", "grantCheck", "serviceTest"]),
     ...(grantLock && { grantLock }),
   });
   const recorded = options.state?.byName.get(declared.name);

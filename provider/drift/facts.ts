@@ -3,6 +3,7 @@
  * be printed, stored in Pulumi state and compared. Operational failures are facts here, not
  * exceptions: a dead server is an answer to "what does the live setting look like?".
  */
+import type { LiveEmailSetting } from "../services/service.js";
 import type { TlsFacts } from "../smtp/session-facts.js";
 
 /** A failure as observed: the step's stable error code (provider/errors.ts) and its message. */
@@ -68,6 +69,18 @@ export interface ObservedSmtp {
   error?: ObservedError;
 }
 
+/** The identity service that stores the setting (`service`): its live setting, and its own test email. */
+export interface ObservedService {
+  /** "Keycloak realm corp at https://sso.example.com". */
+  label?: string;
+  /** The live email setting (no secret: only whether one is stored). */
+  live?: LiveEmailSetting;
+  /** Why it could not be read (unreachable, admin client refused, no rights, no realm). */
+  error?: ObservedError;
+  /** With `serviceTest`: the service sent its test email with what it stores, or why it could not. */
+  test?: { ok: boolean; to?: string; error?: ObservedError };
+}
+
 export interface ObservedFacts {
   name: string;
   server: "custom" | "builtin";
@@ -78,6 +91,7 @@ export interface ObservedFacts {
   endpoints?: ObservedEndpoints;
   grant?: ObservedGrant;
   smtp?: ObservedSmtp;
+  service?: ObservedService;
   /** The per-declaration timeout ran out during this step; later steps did not run. */
   timedOut?: { step: "discovery" | "grant" | "smtp"; afterMs: number };
   /**

@@ -17,6 +17,7 @@ import {
 import { type AppToken, type ObtainAppTokenOptions, obtainAppToken } from "../oauth/app-token.js";
 import { discoverIssuer, type IssuerMetadata } from "../oauth/discover.js";
 import { type RefreshedGrant, type RefreshGrantOptions, refreshGrant } from "../oauth/tokens.js";
+import { connectService } from "../services/index.js";
 import {
   type CredentialsSource,
   type VerifyReport,
@@ -28,6 +29,7 @@ import { observeAppToken } from "./observe-app-token.js";
 import { timedOut } from "./observe-deadline.js";
 import { declaredEndpoints, observeDiscovery } from "./observe-discovery.js";
 import { observeGrant } from "./observe-grant.js";
+import { observeService } from "./observe-service.js";
 import { observeSmtp, smtpCredentials } from "./observe-smtp.js";
 
 export type * from "./facts.js";
@@ -46,6 +48,7 @@ export interface ObserveSteps {
     credentials: CredentialsSource,
     options: VerifySmtpOptions,
   ): Promise<VerifyReport>;
+  connectService: typeof connectService;
 }
 
 export interface ObserveOptions {
@@ -61,6 +64,10 @@ export interface ObserveOptions {
   clientSecret?: string;
   /** The SMTP password instead of auth.password's. */
   password?: string;
+  /** The identity service's admin client secret instead of service.clientSecret's (the provider: the one in state). */
+  serviceClientSecret?: string;
+  /** Ask the identity service to send its own test email with what it stores (it sends a message). */
+  serviceTest?: boolean;
   /** Time for the whole declaration (default 20 s); each step gets at most what is left. */
   timeoutMs?: number;
   /** "skip": do not use the grant at all (then no XOAUTH2 login either). Default "refresh". */
@@ -94,6 +101,7 @@ const DEFAULT_STEPS: ObserveSteps = {
   refreshGrant,
   obtainAppToken,
   verifySmtp,
+  connectService,
 };
 
 /**
@@ -117,40 +125,54 @@ export async function observe(decl: NormalizedDeclaration, options: ObserveOptio
     configErrors: [],
     notes: [],
   };
-  if (decl.server === "builtin") return facts;
-  const steps = { ...DEFAULT_STEPS, ...options.steps };
   const budget = options.timeoutMs ?? DEFAULT_OBSERVE_TIMEOUT_MS;
-  const deadline = started + budget;
-  const remaining = () => Math.floor(deadline - performance.now());
-  const auth = decl.auth;
-
+  // The identity service is independent of the SMTP server: both are observed at once.
+  const steps = { ...DEFAULT_STEPS, ...options.steps };
+  const service = observeService(facts, decl, steps, options, budget);
   try {
-    if (auth.method === "oauth") {
-      if (auth.issuer !== undefined) {
-        if (remaining() <= 0) return timedOut(facts, "discovery", budget);
-        await observeDiscovery(facts, { ...auth, issuer: auth.issuer }, steps, options, remaining());
-        if (facts.discovery?.error?.code === "issuer-timeout" && remaining() <= 0)
-          facts.timedOut = { step: "discovery", afterMs: budget };
-      } else {
-        facts.endpoints = declaredEndpoints(auth, {});
-      }
-    }
-    let accessToken: string | undefined;
-    if (auth.method === "oauth") {
-      if (remaining() <= 0) return timedOut(facts, "grant", budget);
-      if (isAppOnlyFlow(auth.flow)) {
-        // No grant to share or rotate: nothing to lock.
-        accessToken = await observeAppToken(facts, auth, steps, options, remaining());
-      } else {
-        const grantStep = () => observeGrant(facts, decl, auth, steps, options, remaining());
-        accessToken = await (options.grantLock ? options.grantLock(grantStep) : grantStep());
-      }
-    }
-    if (remaining() <= 0) return timedOut(facts, "smtp", budget);
-    const credentials = await smtpCredentials(facts, decl, options, accessToken);
-    await observeSmtp(facts, decl, credentials, steps, options, remaining(), budget);
+    if (decl.server === "custom") await observeSetting(facts, decl, steps, options, started, budget);
+    await service;
     return facts;
   } finally {
     facts.durationMs = Math.round(performance.now() - started);
   }
+}
+
+async function observeSetting(
+  facts: ObservedFacts,
+  decl: NormalizedCustomDeclaration,
+  steps: ObserveSteps,
+  options: ObserveOptions,
+  started: number,
+  budget: number,
+): Promise<ObservedFacts> {
+  const deadline = started + budget;
+  const remaining = () => Math.floor(deadline - performance.now());
+  const auth = decl.auth;
+
+  if (auth.method === "oauth") {
+    if (auth.issuer !== undefined) {
+      if (remaining() <= 0) return timedOut(facts, "discovery", budget);
+      await observeDiscovery(facts, { ...auth, issuer: auth.issuer }, steps, options, remaining());
+      if (facts.discovery?.error?.code === "issuer-timeout" && remaining() <= 0)
+        facts.timedOut = { step: "discovery", afterMs: budget };
+    } else {
+      facts.endpoints = declaredEndpoints(auth, {});
+    }
+  }
+  let accessToken: string | undefined;
+  if (auth.method === "oauth") {
+    if (remaining() <= 0) return timedOut(facts, "grant", budget);
+    if (isAppOnlyFlow(auth.flow)) {
+      // No grant to share or rotate: nothing to lock.
+      accessToken = await observeAppToken(facts, auth, steps, options, remaining());
+    } else {
+      const grantStep = () => observeGrant(facts, decl, auth, steps, options, remaining());
+      accessToken = await (options.grantLock ? options.grantLock(grantStep) : grantStep());
+    }
+  }
+  if (remaining() <= 0) return timedOut(facts, "smtp", budget);
+  const credentials = await smtpCredentials(facts, decl, options, accessToken);
+  await observeSmtp(facts, decl, credentials, steps, options, remaining(), budget);
+  return facts;
 }

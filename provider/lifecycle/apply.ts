@@ -1,7 +1,8 @@
 /**
  * `create` and `update`: validate -> (OAuth) discovery -> grant (stored, declared, or a new
- * authorization) -> ID-token facts -> SMTP verify (AUTH) -> [required test email] -> state.
- * Nothing is returned, so nothing is saved, unless verification passed.
+ * authorization) -> ID-token facts -> SMTP verify (AUTH) -> [required test email] -> [save into
+ * the identity service] -> state. Nothing is returned, so nothing is saved, unless verification
+ * passed; nothing is written into the service either.
  */
 import { resolve } from "node:path";
 import {
@@ -16,6 +17,7 @@ import { validateDeclarationValue } from "../declaration/validate.js";
 import { MailServerError } from "../errors.js";
 import { resolveUsername } from "../oauth/username.js";
 import { obtainGrant } from "./grant.js";
+import { saveIntoService, serviceSettingOf } from "./service.js";
 import { inputsOf, type MailServerState, STATE_VERSION, splitInputs } from "./state.js";
 import type { IssuerMetadata, LifecycleSteps, SmtpCredentials, VerifyReport } from "./steps.js";
 import { errorCode, sendTestEmailOrThrow } from "./test-email.js";
@@ -59,16 +61,24 @@ export async function applyMailServer(
   }
   const normalized = normalizeDeclaration(loaded.declaration);
   const base: MailServerState = { ...inputsOf(inputs), stateVersion: STATE_VERSION };
-  if (normalized.server === "builtin") {
-    log(`${normalized.name}: the identity service sends with its built-in mail server`);
-    return base;
-  }
   const absoluteBase = resolve(options.cwd ?? process.cwd(), baseDir);
   const secret = secretResolver({
     baseDir: absoluteBase,
     env: options.env,
     config: (key: string) => secretValues[key],
   });
+  if (normalized.server === "builtin") {
+    if (normalized.service) {
+      const saved = await saveIntoService({ ...normalized, service: normalized.service }, undefined, {
+        steps: options.steps,
+        secret,
+        log,
+      });
+      return { ...base, ...saved };
+    }
+    log(`${normalized.name}: the identity service sends with its built-in mail server`);
+    return base;
+  }
 
   let credentials: SmtpCredentials;
   let oauth: OAuthFacts | undefined;
@@ -136,6 +146,15 @@ export async function applyMailServer(
       };
     }
     log(`${normalized.name}: verified ${state.host}:${state.port} (${state.protocol}) as ${state.username}`);
+    if (normalized.service) {
+      const setting = serviceSettingOf(normalized, credentials, state.fromAddress);
+      const saved = await saveIntoService({ ...normalized, service: normalized.service }, setting, {
+        steps: options.steps,
+        secret,
+        log,
+      });
+      state.serviceClientSecret = saved.serviceClientSecret;
+    }
     return stripUndefined(state);
   } catch (error) {
     throw new ApplyFailure(error, rotated);

@@ -1,6 +1,7 @@
 /**
  * `diff`: which declared fields changed, whether the grant must be renewed, and whether the
- * resource must be replaced. Only a new `name` (the identity of the setting) replaces; changing
+ * resource must be replaced. A new `name` (the identity of the setting) or another service, URL or
+ * realm (where it is stored) replaces; changing
  * issuer, client, scopes or flow means someone must authorize again; from, replyTo and testEmail
  * need no new grant. Secret values are compared, never shown.
  */
@@ -15,6 +16,13 @@ import { splitInputs } from "./state.js";
  * and the server count too.
  */
 const GRANT_FIELDS = [...GRANT_BOUND_FIELDS, "auth.method", "server", "preset"] as const;
+
+/**
+ * Inputs whose change replaces the resource: the setting's identity (`name`), and where it is
+ * stored (`service`: another service, server or realm). A replacement writes the new realm first,
+ * then the old resource's delete clears the old one.
+ */
+const REPLACING_FIELDS = ["name", "service", "service.type", "service.url", "service.realm"];
 
 export interface MailServerDiff {
   changes: boolean;
@@ -72,7 +80,7 @@ export function diffMailServer(olds: Record<string, unknown>, news: Record<strin
           GRANT_FIELDS.some((field) => path === field || path.startsWith(`${field}.`)),
       )
     : [];
-  const replaces = changed.includes("name") ? ["name"] : [];
+  const replaces = changed.filter((path) => REPLACING_FIELDS.includes(path));
   return { changes: changed.length > 0, changed, grantRenewal, replaces, oauth: grant, unknown };
 }
 
@@ -82,7 +90,13 @@ export function describeDiff(name: string, diff: MailServerDiff): string | undef
   const fields = diff.changed.map((path) => (path === "secretValues" ? "a secret value" : path)).join(", ");
   const parts = [`${name}: changes ${fields}`];
   if (diff.replaces.length > 0)
-    parts.push("the name changed: the setting is replaced (created anew, the old one deleted)");
+    parts.push(
+      `${diff.replaces.join(", ")} changed: the setting is replaced (created anew, the old one deleted${
+        diff.replaces.some((path) => path.startsWith("service"))
+          ? ": the old realm's email settings are cleared"
+          : ""
+      })`,
+    );
   if (diff.grantRenewal.length > 0) {
     parts.push(
       `grant renewal needed (${diff.grantRenewal.join(", ")} changed): someone must authorize again`,

@@ -1,6 +1,6 @@
 /**
  * `read` (`pulumi refresh`): observe the live facts - discovery endpoints, whether the grant still
- * refreshes, SMTP TLS and AUTH, the certificate - with the same `observe` and `compare` as
+ * refreshes, SMTP TLS and AUTH, the certificate, the identity service's live setting - with the same `observe` and `compare` as
  * `mailserver drift` (one implementation), and return them with the recorded `inputs`, so that the
  * refreshed state carries a `drift` list and the next diff is honest: `pulumi preview --refresh
  * --expect-no-changes` fails while drift remains.
@@ -20,6 +20,8 @@ import { type NormalizedCustomDeclaration, normalizeDeclaration } from "../decla
 import { resolveSecret, secretFilePath, storeRotatedRefreshToken } from "../declaration/secrets.js";
 import { compare, DEFAULT_CERT_WARN_DAYS, type Finding } from "../drift/compare.js";
 import { observe } from "../drift/observe.js";
+import { inputsWithLive } from "../services/live-declaration.js";
+import { serviceMismatches } from "../services/mismatches.js";
 import { digestOf } from "./grant.js";
 import { inputsOf, type MailServerState, splitInputs } from "./state.js";
 
@@ -38,12 +40,12 @@ export async function readMailServer(
   const inputs = inputsOf(state as unknown as Record<string, unknown>) as Record<string, unknown>;
   const { declaration, baseDir, secretValues } = splitInputs(state as unknown as Record<string, unknown>);
   const { drift: _previousDrift, ...next } = state;
-  if (declaration.server === "builtin" || !declaration.auth) return { props: next, inputs };
+  if (!declaration.service && (declaration.server === "builtin" || !declaration.auth))
+    return { props: next, inputs };
   const normalized = normalizeDeclaration(declaration as MailServerDeclaration);
-  if (normalized.server !== "custom") return { props: next, inputs };
   const absoluteBase = resolve(options.cwd ?? process.cwd(), baseDir);
 
-  const grant = await grantToCheck(normalized, state, absoluteBase);
+  const grant = normalized.server === "custom" ? await grantToCheck(normalized, state, absoluteBase) : {};
   const observed = await observe(normalized, {
     baseDir: absoluteBase,
     ...(grant.refreshToken !== undefined && { refreshToken: grant.refreshToken }),
@@ -52,6 +54,7 @@ export async function readMailServer(
     ...(state.password !== undefined && { password: state.password }),
     // A service account key may be a { config } reference: its value came with the inputs.
     config: (key: string) => secretValues[key],
+    ...(state.serviceClientSecret !== undefined && { serviceClientSecret: state.serviceClientSecret }),
     ...(options.now && { now: options.now }),
     persistRotated: async (refreshToken) => {
       // The file first: the engine does not save a preview's read, the file keeps the token.
@@ -100,7 +103,10 @@ export async function readMailServer(
     log(`${normalized.name}: ${finding.severity} ${finding.code}: ${finding.message}`);
   for (const note of observed.notes) log(`${normalized.name}: note: ${note}`);
   const errors: Finding[] = findings.filter((finding) => finding.severity === "error");
-  return { props: errors.length > 0 ? { ...next, drift: errors } : next, inputs };
+  // The service's live setting as inputs: an edit in its admin console shows in the next preview.
+  const live = observed.service?.live;
+  const liveInputs = live ? inputsWithLive(inputs, live, serviceMismatches(normalized, live)) : inputs;
+  return { props: errors.length > 0 ? { ...next, drift: errors } : next, inputs: liveInputs };
 }
 
 /**

@@ -7,6 +7,7 @@ import { obtainAppToken } from "../oauth/app-token.js";
 import { type AuthorizationPrompt, authorize } from "../oauth/authorize.js";
 import { resolveEndpoints } from "../oauth/discover.js";
 import { refreshGrant, revokeGrant } from "../oauth/tokens.js";
+import { connectService } from "../services/index.js";
 import { sendTestEmail } from "../smtp/test-email.js";
 import { verifySmtp } from "../smtp/verify.js";
 import type { LifecycleSteps } from "./steps.js";
@@ -43,5 +44,6 @@ export function realSteps(): LifecycleSteps {
         baseDir,
         ...(fromAddress !== undefined && { fromAddress }),
       }),
+    connectService,
   };
 }

@@ -21,6 +21,7 @@ export const SECRET_OUTPUT_KEYS = [
   "clientSecret",
   "transport",
   "secretValues",
+  "serviceClientSecret",
 ] as const;
 
 /** The outputs a MailServer declares, in the order people read them (the secret ones: SECRET_OUTPUT_KEYS). */
@@ -45,6 +46,7 @@ export const OUTPUT_KEYS = [
   "password",
   "clientSecret",
   "transport",
+  "serviceClientSecret",
 ] as const;
 
 /** Prefix of the `{ config }` reference that stands for a secret given inline (`pulumi.secret(...)`). */
@@ -113,6 +115,8 @@ export interface MailServerState extends MailServerInputs {
   password?: string;
   clientSecret?: string;
   transport?: Record<string, unknown>;
+  /** The identity service's admin client secret, so refresh and delete can reach the service. */
+  serviceClientSecret?: string;
 }
 
 /** Splits the engine's properties into the declaration and what the program added. */

@@ -15,6 +15,7 @@ import type {
   resolveEndpoints,
   revokeGrant,
 } from "../oauth/index.js";
+import type { connectService } from "../services/index.js";
 import type { SmtpCredentials } from "../smtp/session.js";
 import type { TestEmailReport } from "../smtp/test-email.js";
 import type { VerifyReport } from "../smtp/verify.js";
@@ -46,6 +47,8 @@ export interface LifecycleSteps {
     /** From address when the declaration has none (OAuth: the ID token's email). */
     fromAddress?: string,
   ): Promise<TestEmailReport>;
+  /** Logs in to the identity service that stores the setting (`service`). */
+  connectService: typeof connectService;
 }
 
 /** The real steps, loaded from the OAuth and SMTP modules when first needed. */

@@ -8,6 +8,7 @@ import {
   isAppOnlyFlow,
   type NormalizedCustomDeclaration,
   type NormalizedDeclaration,
+  type NormalizedService,
 } from "../declaration/normalize.js";
 import type { ReviewedDeclaration, ReviewField } from "./view.js";
 import { sameValue } from "./view.js";
@@ -21,6 +22,7 @@ export const RISK_CODES = [
   "scope-expansion",
   "recipients-change",
   "server-switch",
+  "service-switch",
 ] as const;
 
 export type RiskCode = (typeof RISK_CODES)[number];
@@ -53,6 +55,7 @@ export function riskFlags(
   const flags: RiskFlag[] = [];
   const flag = (code: RiskCode, field: string, message: string) => flags.push({ code, field, message });
 
+  serviceSwitch(before, after, flag);
   if (!before && after) {
     const auth = custom(after.normalized)?.auth;
     if (auth?.method === "oauth" && !isAppOnlyFlow(auth.flow) && !auth.refreshToken) {
@@ -203,6 +206,43 @@ export function riskFlags(
     );
   }
   return flags;
+}
+
+/**
+ * service-switch: where the setting is stored changes (another service, server or realm, or
+ * none): the new realm's email settings are overwritten, the old realm's are cleared.
+ */
+function serviceSwitch(
+  before: ReviewedDeclaration | undefined,
+  after: ReviewedDeclaration | undefined,
+  flag: (code: RiskCode, field: string, message: string) => void,
+) {
+  const was = before?.normalized.service;
+  const is = after?.normalized.service;
+  const where = (service: NormalizedService) => `${service.type} realm ${service.realm} at ${service.url}`;
+  if (was && is && was.type === is.type && was.url === is.url && was.realm === is.realm) return;
+  if (!was && !is) return;
+  if (was && is) {
+    flag(
+      "service-switch",
+      "service",
+      `the setting moves from ${where(was)} to ${where(is)}: the new realm's email settings are overwritten and the old realm's cleared`,
+    );
+  } else if (is) {
+    flag(
+      "service-switch",
+      "service",
+      `the setting is written into ${where(is)}, overwriting the realm's email settings`,
+    );
+  } else if (was) {
+    flag(
+      "service-switch",
+      "service",
+      after
+        ? `the setting is no longer stored in ${where(was)}: its email settings are cleared, and the setting is kept in Pulumi state only`
+        : `the declaration is removed: the email settings of ${where(was)} are cleared`,
+    );
+  }
 }
 
 function custom(decl: NormalizedDeclaration): NormalizedCustomDeclaration | undefined {

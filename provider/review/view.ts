@@ -50,6 +50,12 @@ export const REVIEW_FIELDS = [
   "from.name",
   "from.address",
   "replyTo",
+  "service.type",
+  "service.url",
+  "service.realm",
+  "service.adminRealm",
+  "service.clientId",
+  "service.clientSecret",
   "testEmail.to",
   "testEmail.subject",
   "testEmail.onDeploy",
@@ -117,6 +123,15 @@ export function reviewView(declared: MailServerDeclaration): ReviewedDeclaration
     put("from.name", normalized.from.name);
     put("from.address", normalized.from.address);
     put("replyTo", normalized.replyTo);
+  }
+  const service = normalized.service;
+  if (service) {
+    put("service.type", service.type);
+    put("service.url", service.url);
+    put("service.realm", service.realm);
+    put("service.adminRealm", service.adminRealm);
+    put("service.clientId", service.clientId);
+    putSecret("service.clientSecret", service.clientSecret);
   }
   const testEmail = normalized.testEmail;
   if (testEmail) {

@@ -163,6 +163,7 @@ describe("risk flags", () => {
       "scope-expansion",
       "recipients-change",
       "server-switch",
+      "service-switch",
     ]);
   });
 });
