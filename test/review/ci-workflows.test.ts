@@ -55,6 +55,7 @@ const USAGES: Record<string, () => Promise<{ usage: string }>> = {
   "test-email": () => import("../../cli/commands/test-email.js"),
   drift: () => import("../../cli/commands/drift.js"),
   diff: () => import("../../cli/commands/diff.js"),
+  import: () => import("../../cli/commands/import.js"),
 };
 
 async function flagsOf(command: string): Promise<Set<string>> {
