@@ -10,7 +10,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -104,6 +104,7 @@ export async function startSandboxKeycloak(options: SandboxKeycloakOptions = {})
   const unavailable = options.home ? undefined : keycloakUnavailable();
   if (unavailable) throw new Error(unavailable);
   const dataDir = await mkdtemp(join(tmpdir(), "pulumi-mailserver-keycloak-"));
+  const instanceHome = await instanceHomeOf(home, dataDir);
   const port = await freePort();
   const adminPassword = randomBytes(18).toString("base64url");
   const args = [
@@ -113,7 +114,7 @@ export async function startSandboxKeycloak(options: SandboxKeycloakOptions = {})
     "--http-host=127.0.0.1",
     `--http-port=${port}`,
     "--hostname-strict=false",
-    // Each server its own database, so servers started at once never share one.
+    // Each server its own database (and home, below), so servers started at once share nothing.
     `--db-url=jdbc:h2:file:${join(dataDir, "keycloakdb")};NON_KEYWORDS=VALUE`,
   ];
   if (options.trustPem) {
@@ -121,13 +122,9 @@ export async function startSandboxKeycloak(options: SandboxKeycloakOptions = {})
     await writeFile(trust, options.trustPem);
     args.push(`--truststore-paths=${trust}`);
   }
-  const javaOpts = [
-    options.javaOpts ?? "-Xms64m -Xmx512m",
-    `-Djava.io.tmpdir=${dataDir}`,
-    `-Dquarkus.transaction-manager.object-store.directory=${join(dataDir, "transactions")}`,
-  ].join(" ");
+  const javaOpts = [options.javaOpts ?? "-Xms64m -Xmx512m", `-Djava.io.tmpdir=${dataDir}`].join(" ");
   const started = performance.now();
-  const child = spawn(join(home, "bin", "kc.sh"), args, {
+  const child = spawn(join(instanceHome, "bin", "kc.sh"), args, {
     cwd: dataDir,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
@@ -246,6 +243,22 @@ async function setUpSandboxRealm(
     lastName: "Sandbox",
   });
   return { realm, clientId, clientSecret: secret.value as string, serviceAccountUserId, adminEmail, user };
+}
+
+/**
+ * A Keycloak home of this server's own: Keycloak writes into `<home>/data` (the truststore it
+ * builds from --truststore-paths, transaction logs), which servers running at once must not share.
+ * kc.sh finds the home from its own path, so it is copied; the built distribution is linked.
+ */
+async function instanceHomeOf(home: string, dataDir: string): Promise<string> {
+  const instance = join(dataDir, "home");
+  await mkdir(join(instance, "bin"), { recursive: true });
+  await copyFile(join(home, "bin", "kc.sh"), join(instance, "bin", "kc.sh"));
+  await chmod(join(instance, "bin", "kc.sh"), 0o755);
+  for (const entry of ["lib", "conf", "providers", "themes", "version.txt"]) {
+    await symlink(join(home, entry), join(instance, entry));
+  }
+  return instance;
 }
 
 async function waitUntilReady(
