@@ -1,8 +1,9 @@
 /**
- * The Keycloak scenarios through the fronts people use: the dynamic provider host over the engine
- * protocol (as `pulumi up`, `refresh` and `destroy` drive it), `mailserver drift` (with and
- * without `--service-test`) and `mailserver import`, against one real Keycloak for this file that
- * sends through the sandbox SMTP server (it trusts the sandbox CA through its truststore).
+ * The Keycloak scenarios through the fronts people use: the real Pulumi CLI (`pulumi up`,
+ * `preview --refresh`, `refresh`, `destroy`), the dynamic provider host over the engine protocol,
+ * `mailserver drift` (with and without `--service-test`) and `mailserver import`, against one real
+ * Keycloak for this file that sends through the sandbox SMTP server (it trusts the sandbox CA
+ * through its truststore).
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
@@ -14,6 +15,7 @@ import { loadDeclarationText } from "../../provider/declaration/load.js";
 import { applyMailServer } from "../../provider/lifecycle/apply.js";
 import { realSteps } from "../../provider/lifecycle/real-steps.js";
 import { SECRET_OUTPUT_KEYS } from "../../provider/lifecycle/state.js";
+import { declarationYaml } from "../../sandbox/declarations.js";
 import { type EngineServer, startEngineServer } from "../../sandbox/engine-server.js";
 import {
   keycloakErrors,
@@ -21,10 +23,18 @@ import {
   type SandboxKeycloak,
   startSandboxKeycloak,
 } from "../../sandbox/keycloak.js";
-import { type ProviderHost, startProviderHost, urnOf } from "../../sandbox/provider-host.js";
+import { type ProviderHost, startProviderHost, TYPE_TOKEN, urnOf } from "../../sandbox/provider-host.js";
 import { type SandboxSmtp, startSandboxSmtp } from "../../sandbox/smtp.js";
 import { runCli } from "../helpers/cli.js";
 import { captureMailServer } from "../helpers/engine-capture.js";
+import {
+  createPulumiProject,
+  filesUnder,
+  MAILSERVER_PROGRAM,
+  pulumiCli,
+  resourcesOfType,
+  skipWithoutPulumi,
+} from "../helpers/pulumi-cli.js";
 
 const unavailable = keycloakUnavailable();
 if (unavailable) console.warn(`Keycloak scenarios skipped: ${unavailable}`);
@@ -94,6 +104,84 @@ function declaration(serviceOverrides: Record<string, unknown> = {}) {
 }
 
 const env = () => ({ SMTP_PASSWORD: smtp.account.password, KC_ADMIN_SECRET: keycloak.realm.clientSecret });
+
+const noPulumi = unavailable ? true : skipWithoutPulumi("the Keycloak scenario through the real Pulumi CLI");
+
+describe.skipIf(noPulumi)(
+  `through the real pulumi CLI ${pulumiCli?.version ?? ""}`,
+  // Several CLI runs, each starting node programs and plugins: minutes on 2 busy cores.
+  { timeout: 300_000 },
+  () => {
+    it("up writes the realm, preview --refresh shows a console edit, up writes it back, destroy clears; secrets stay encrypted", async () => {
+      const project = await createPulumiProject({
+        cli: pulumiCli!,
+        name: "mail-keycloak",
+        program: MAILSERVER_PROGRAM,
+        env: { MAILSERVER_INTERACTIVE: "0" },
+      });
+      try {
+        await project.writeFile("mailservers/ca.pem", smtp.caPem);
+        await project.pulumi(["config", "set", "--secret", "mailserver:smtpPassword", smtp.account.password]);
+        await project.pulumi([
+          "config",
+          "set",
+          "--secret",
+          "mailserver:keycloakSecret",
+          keycloak.realm.clientSecret,
+        ]);
+        const declared = {
+          ...declaration({ clientSecret: { config: "mailserver:keycloakSecret" } }),
+          auth: {
+            method: "basic",
+            username: smtp.account.username,
+            password: { config: "mailserver:smtpPassword" },
+          },
+        };
+        await project.writeFile(
+          "mailservers/corp-mail.yaml",
+          declarationYaml(declared as never, join(root, "schema/mailserver.schema.json")),
+        );
+        const admin = await keycloak.consoleAdmin();
+        await admin.realms.update({ realm: "corp" }, { smtpServer: {} });
+
+        const up = await project.pulumi(["up", "--yes", "--non-interactive", "--skip-preview"]);
+        expect(up.stdout).toContain(`corp-mail: saved into Keycloak realm corp at ${keycloak.url}`);
+        expect(await realmSettings()).toMatchObject({ host: "127.0.0.1", user: smtp.account.username });
+
+        await consoleEdit({ host: "localhost" });
+        const preview = await project.pulumi(["preview", "--refresh", "--json", "--non-interactive"]);
+        const [created] = resourcesOfType((await project.stackExport()).deployment.resources, TYPE_TOKEN);
+        const steps = (JSON.parse(preview.stdout).steps as { op: string; urn: string }[]).filter(
+          (step) => step.urn === created?.urn,
+        );
+        expect(steps.map((step) => step.op)).toContain("update");
+        await project.pulumi(["refresh", "--yes", "--non-interactive", "--skip-preview"]);
+        const [refreshed] = resourcesOfType((await project.stackExport()).deployment.resources, TYPE_TOKEN);
+        expect(refreshed?.inputs?.smtp).toMatchObject({ host: "localhost" });
+        await project.pulumi(["up", "--yes", "--non-interactive", "--skip-preview"]);
+        expect(await realmSettings()).toMatchObject({ host: "127.0.0.1" });
+
+        const secrets = [keycloak.realm.clientSecret, smtp.account.password];
+        const exported = JSON.stringify(await project.stackExport());
+        for (const secret of secrets) {
+          expect(exported).not.toContain(secret);
+          for (const file of filesUnder(project.stateDir)) expect(file.text, file.path).not.toContain(secret);
+          expect(up.stdout + up.stderr).not.toContain(secret);
+        }
+        const [resource] = resourcesOfType((await project.stackExport()).deployment.resources, TYPE_TOKEN);
+        expect(resource?.outputs?.serviceClientSecret).toMatchObject({ ciphertext: expect.any(String) });
+
+        const destroy = await project.pulumi(["destroy", "--yes", "--non-interactive", "--skip-preview"]);
+        expect(destroy.stdout).toContain(
+          `corp-mail: cleared the email settings of Keycloak realm corp at ${keycloak.url}`,
+        );
+        expect(await realmSettings()).toEqual({});
+      } finally {
+        project.remove();
+      }
+    });
+  },
+);
 
 describe.skipIf(unavailable)("through the dynamic provider host", () => {
   let engine: EngineServer;
