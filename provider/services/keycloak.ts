@@ -105,6 +105,7 @@ export async function connectKeycloak(
         await admin.realms.testSMTPConnection({ realm }, map);
       } catch (error) {
         const failure = keycloakError(error, service, "test");
+        // Access errors keep their codes; any other refusal is Keycloak failing to send.
         if (failure.code !== "service-write-failed") throw failure;
         const reason = String(failure.details.reply ?? failure.message);
         throw new MailServerError(
