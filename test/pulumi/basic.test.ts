@@ -135,6 +135,8 @@ describe.skipIf(skip)(
         "set",
         "--secret",
         "mailserver:clientSecret",
+        // The generated secret may start with "-": after "--" it is a value, not a flag.
+        "--",
         confidential.clientSecret,
       ]);
       await writeDeclaration(project, {
