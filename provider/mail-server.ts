@@ -32,7 +32,10 @@ type WithSecretInputs<T, K extends keyof T> = Omit<T, K> & { [P in K]?: SecretIn
 export type BasicAuthenticationArgs = WithSecretInputs<BasicAuthentication, "password"> & {
   password: SecretInput;
 };
-export type OAuthAuthenticationArgs = WithSecretInputs<OAuthAuthentication, "clientSecret" | "refreshToken">;
+export type OAuthAuthenticationArgs = WithSecretInputs<
+  OAuthAuthentication,
+  "clientSecret" | "refreshToken" | "serviceAccountKey"
+>;
 export type IdentityServiceArgs = WithSecretInputs<IdentityService, "clientSecret"> & {
   clientSecret: SecretInput;
 };
@@ -69,7 +72,7 @@ export interface MailServerOptions extends pulumi.CustomResourceOptions {
 /** The type token: module `mailserver`, type `MailServer`, so policies and `pulumi stack` can name it. */
 export const MAIL_SERVER_TYPE = "pulumi-nodejs:dynamic/mailserver:MailServer";
 
-const SECRET_FIELDS = ["password", "clientSecret", "refreshToken"] as const;
+const SECRET_FIELDS = ["password", "clientSecret", "refreshToken", "serviceAccountKey"] as const;
 
 /**
  * An identity service's outbound mail server setting, applied by `pulumi up`.

@@ -177,3 +177,32 @@ describe.each(CASES)("MailServer with %s through the dynamic provider host", (_w
     expect(op.requests.filter((request) => request.path.includes("revocation")).length).toBe(revocations);
   });
 });
+
+describe("a service account key given inline (pulumi.secret) through the dynamic provider host", () => {
+  it("reaches the provider as a secret value behind a reference, and create and read use it", async () => {
+    const name = "app-inline";
+    const urn = urnOf(name);
+    const captured = await captureMailServer(
+      root,
+      name,
+      appArgs(
+        { kind: "service-account", serviceAccountKey: { file: "unused" } },
+        {
+          auth: {
+            ...sandboxAppAuth(op, { kind: "service-account", serviceAccountKey: { file: "unused" } }),
+            serviceAccountKey: { $secret: op.apps.serviceAccount.keyJson },
+          },
+        },
+      ),
+    );
+    expect(captured.inputs.auth).toMatchObject({
+      serviceAccountKey: { config: "inline:auth.serviceAccountKey" },
+    });
+    expect(captured.secretKeys).toContain("secretValues");
+    const state = (await ci.create(urn, captured.inputs)).properties;
+    expect(state.verification).toMatchObject({ ok: true, authenticatedAs: SANDBOX_APP_MAILBOX });
+    const refreshed = await ci.read(urn, name, state);
+    expect(refreshed.properties.drift).toBeUndefined();
+    await ci.delete(urn, name, state);
+  });
+});
