@@ -22,7 +22,7 @@ export const JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 export const SANDBOX_APP_MAILBOX = "no-reply@sandbox.test";
 
 /** The scope the sandbox's apps are granted (what `.default` or `https://mail.google.com/` are at the vendors). */
-export const SANDBOX_APP_SCOPE = "mail.send";
+const SANDBOX_APP_SCOPE = "mail.send";
 
 export interface SandboxApps {
   /** Client credentials with a secret. */
@@ -85,7 +85,7 @@ export function createSandboxApps(url: string, secret: () => string): SandboxApp
 }
 
 /** base64url SHA-1 thumbprint of a PEM certificate (`x5t`, RFC 7515 section 4.1.7). */
-export function thumbprintOf(certificatePem: string): string {
+function thumbprintOf(certificatePem: string): string {
   return Buffer.from(new X509Certificate(certificatePem).fingerprint.replace(/:/g, ""), "hex").toString(
     "base64url",
   );

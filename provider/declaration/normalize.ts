@@ -12,7 +12,7 @@ export type { OAuthFlow } from "../presets/index.js";
 export type { ClientAssertion, MailServerDeclaration, SecretReference } from "./generated/declaration.js";
 
 /** The flows that need no person: the application obtains its own token whenever it needs one. */
-export const APP_ONLY_FLOWS = ["client-credentials", "service-account"] as const;
+const APP_ONLY_FLOWS = ["client-credentials", "service-account"] as const;
 
 /** Whether the flow is app-only (client credentials, service account): no refresh token, no prompt. */
 export function isAppOnlyFlow(flow: OAuthFlow | undefined): flow is (typeof APP_ONLY_FLOWS)[number] {

@@ -20,7 +20,7 @@ const CONFIGURATION_CODES = new Set([
 ]);
 
 /** The field holding the app's credential, for findings. */
-export function appCredentialField(auth: NormalizedOAuthAuth): string {
+function appCredentialField(auth: NormalizedOAuthAuth): string {
   if (auth.flow === "service-account") return "auth.serviceAccountKey";
   return auth.clientAssertion ? "auth.clientAssertion" : "auth.clientSecret";
 }

@@ -14,10 +14,10 @@ import { DEFAULT_HTTP_TIMEOUT_MS, guardedFetch, isLoopbackHost } from "./http.js
 import type { ServiceAccountKey } from "./service-account-key.js";
 import { watchTokenEndpoint } from "./token-response.js";
 
-export const JWT_BEARER_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+const JWT_BEARER_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 /** How long the signed JWT is valid: Google accepts at most one hour. */
-export const ASSERTION_LIFETIME_S = 3600;
+const ASSERTION_LIFETIME_S = 3600;
 
 export interface JwtBearerGrantOptions extends DiscoverOptions {
   key: ServiceAccountKey;
