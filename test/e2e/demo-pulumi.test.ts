@@ -2,6 +2,7 @@
 // folder or on the PATH (scripts/install-pulumi.sh builds it), and runs `pulumi up`, shows the test
 // email the post-deploy hook sent, `pulumi refresh`, a drift check and `pulumi destroy`.
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { pulumiCli, skipWithoutPulumi } from "../helpers/pulumi-cli.js";
@@ -33,5 +34,16 @@ describe.skipIf(skip)(`npm run demo with the real pulumi CLI ${pulumiCli?.versio
       "demo-mail: deleted; the identity service goes back to its built-in mail server (grant revoked)",
     );
     expect(`${stdout}${stderr}`).not.toMatch(/"refreshToken": "(?!\[secret\])/);
+    // docs/pulumi.md shows a captured run of this demo (scripts/capture-walkthrough.mjs): the same steps.
+    const page = readFileSync("docs/pulumi.md", "utf8");
+    const captured = page.slice(
+      page.indexOf("<!-- captured-run:start -->"),
+      page.indexOf("<!-- captured-run:end -->"),
+    );
+    const pulumiSteps = (text: string) => {
+      const all = text.split("\n").filter((line) => line.startsWith("== "));
+      return all.slice(all.indexOf("== pulumi up --yes"));
+    };
+    expect(pulumiSteps(captured)).toEqual(pulumiSteps(stdout));
   }, 320_000);
 });
