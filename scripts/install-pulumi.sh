@@ -91,13 +91,19 @@ explain_failure() {
 wrapper_module() {
   local name=$1 source=$2 get=$3
   shift 3
-  local dir=$cache/src/$name module gomod facts flags=() go_version=""
+  local dir=$cache/src/$name module download gomod reason facts flags=() go_version=""
   rm -rf "$dir"
   mkdir -p "$dir"
   for module in "$@"; do
     say "  resolving $module"
-    gomod=$(go mod download -json "$module" 2>>"$log" | tee -a "$log" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')
-    [ -n "$gomod" ] || explain_failure "downloading $module"
+    download=$(go mod download -json "$module" 2>>"$log" || true)
+    printf '%s\n' "$download" >>"$log"
+    gomod=$(sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p' <<<"$download")
+    if [ -z "$gomod" ]; then
+      # go's JSON names the module and the proxy's answer (403 "not available", lookup disabled, ...).
+      reason=$(sed -n 's/^[[:space:]]*"Error": "\(.*\)",\{0,1\}$/\1/p' <<<"$download" | sed 's/\\n\\t/ /g')
+      fail "could not resolve $module: ${reason%.}. Check that GOPROXY=$(go env GOPROXY) is reachable and serves it, or pin another version in scripts/pulumi/version."
+    fi
     facts=$(go mod edit -json "$gomod" | node "$root/scripts/pulumi/go-mod-facts.mjs")
     [ -n "$go_version" ] || go_version=$(head -n 1 <<<"$facts")
     while IFS= read -r flag; do [ -n "$flag" ] && flags+=("$flag"); done < <(tail -n +2 <<<"$facts")
