@@ -1,5 +1,6 @@
-// examples/ has a declaration for every case of the admin console's Mail Server page, and every one
-// of them passes `mailserver validate` with no warning (test/docs/manual.test.ts).
+// examples/ has a declaration for every case of the admin console's Mail Server page (and of the
+// flows and services added to it), and every one of them passes `mailserver validate` with no
+// warning (test/docs/manual.test.ts).
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -34,6 +35,11 @@ const CASES: Record<string, (example: Example) => boolean> = {
   "OAuth, endpoints entered by hand": (e) =>
     oauth(e) && auth(e)?.issuer === undefined && auth(e)?.authorizationEndpoint !== undefined,
   "OAuth, device flow": (e) => oauth(e) && auth(e)?.flow === "device",
+  "OAuth app-only, client credentials (Microsoft 365)": (e) =>
+    oauth(e) && auth(e)?.flow === "client-credentials",
+  "OAuth app-only, service account (Google Workspace)": (e) =>
+    oauth(e) && auth(e)?.flow === "service-account",
+  "saved into an identity service (Keycloak)": (e) => e.declared.service?.type === "keycloak",
   "OAuth, loopback flow": (e) => oauth(e) && (auth(e)?.flow ?? "loopback") === "loopback",
   "OAuth, client secret": (e) => oauth(e) && auth(e)?.clientSecret !== undefined,
   "OAuth, public client (no secret)": (e) => oauth(e) && auth(e)?.clientSecret === undefined,

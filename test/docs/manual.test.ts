@@ -111,6 +111,17 @@ describe("README", () => {
     expect((manual[0] as Page).source.trimEnd().split("\n").length).toBeLessThanOrEqual(200);
   });
 
+  it("has a line for every command, with its page", () => {
+    const rows = [
+      ...(manual[0] as Page).source.matchAll(
+        /^\| `mailserver ([a-z-]+)[^|]*\|[^|]*\| \[[^\]]+\]\(docs\/([a-z-]+\.md)\) \|$/gm,
+      ),
+    ];
+    expect(rows.map((row) => [row[1], row[2]])).toEqual(
+      Object.entries(COMMANDS).map(([name, { page }]) => [name, page]),
+    );
+  });
+
   it("summarizes the benchmark figures of docs/performance.md, not other ones", () => {
     const readme = (manual[0] as Page).source;
     const section = readme.slice(readme.indexOf("## Performance"));
