@@ -5,6 +5,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, normalize } from "node:path";
 import { describe, expect, it } from "vitest";
 import { COMMANDS } from "../../cli/main.js";
+import { loadDeclarationText } from "../../provider/declaration/load.js";
 import { PROBLEM_CODES } from "../../provider/declaration/problem-codes.js";
 import { FINDING_CODES } from "../../provider/drift/compare.js";
 import { ERROR_CODES } from "../../provider/errors.js";
@@ -14,6 +15,7 @@ import {
   anchors,
   type CodeRow,
   codeTables,
+  fences,
   links,
   type Page,
   ROOT,
@@ -149,6 +151,24 @@ describe("mailserver <command> --help", () => {
     expect(run.stdout.trimEnd().split("\n").at(-1)).toBe("Manual: pulumi-mailserver/README.md");
     expect(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).files).toContain("docs");
   });
+});
+
+describe("the YAML declarations shown in the manual", () => {
+  const shown = manual
+    .flatMap(fences)
+    .filter((fence) => fence.info[0] === "yaml" && /^version: 1$/m.test(fence.content));
+
+  it("are there (README shows one)", () => {
+    expect(shown.map((fence) => fence.page)).toContain("README.md");
+  });
+
+  it.each(shown.map((fence) => [`${fence.page}:${fence.line}`, fence] as const))(
+    "%s is valid, with no warning",
+    (_, fence) => {
+      const { problems } = loadDeclarationText(fence.content, `${fence.page}:${fence.line}`);
+      expect(problems.map((problem) => `${problem.code}: ${problem.message}`)).toEqual([]);
+    },
+  );
 });
 
 describe("examples/", () => {
