@@ -69,8 +69,15 @@ export async function run(args: string[], io: CliIO): Promise<number> {
 
   const normalized = normalizeDeclaration(checked.declaration!);
   const connection = await connectService(normalized.service!, secret);
-  const passwordEnv = `${name.toUpperCase().replace(/-/g, "_")}_SMTP_PASSWORD`;
-  const declaration = declarationFromLive(await connection.read(), { name, service, passwordEnv });
+  const prefix = name.toUpperCase().replace(/-/g, "_");
+  const passwordEnv = `${prefix}_SMTP_PASSWORD`;
+  const clientSecretEnv = `${prefix}_OAUTH_CLIENT_SECRET`;
+  const declaration = declarationFromLive(await connection.read(), {
+    name,
+    service,
+    passwordEnv,
+    clientSecretEnv,
+  });
   const written = validateDeclarationValue(declaration);
   if (!written.valid) {
     throw new Error(
@@ -86,6 +93,9 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   }
   const secrets = [
     ...(declaration.auth?.method === "basic" ? [`${passwordEnv} (auth.password: the SMTP password)`] : []),
+    ...(declaration.auth?.method === "oauth"
+      ? [`${clientSecretEnv} (auth.clientSecret: the OAuth client's secret)`]
+      : []),
     `${secretEnv} (service.clientSecret: the admin client's secret)`,
   ];
   io.stderr.write(

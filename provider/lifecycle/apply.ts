@@ -147,7 +147,15 @@ export async function applyMailServer(
     }
     log(`${normalized.name}: verified ${state.host}:${state.port} (${state.protocol}) as ${state.username}`);
     if (normalized.service) {
-      const setting = serviceSettingOf(normalized, credentials, state.fromAddress);
+      const tokenUrl = oauth?.endpoints.tokenEndpoint;
+      const setting = serviceSettingOf(
+        normalized,
+        credentials,
+        state.fromAddress,
+        tokenUrl && oauth?.clientSecret !== undefined
+          ? { tokenUrl, clientSecret: oauth.clientSecret }
+          : undefined,
+      );
       const saved = await saveIntoService({ ...normalized, service: normalized.service }, setting, {
         steps: options.steps,
         secret,

@@ -21,22 +21,48 @@ export interface SaveIntoServiceOptions {
   log: (line: string) => void;
 }
 
-/** The setting the service stores, from the normalized declaration and the verified credentials. */
+/** What the app-only flow used, for a service that runs the client credentials grant itself. */
+export interface ClientCredentialsFacts {
+  tokenUrl: string;
+  clientSecret: string;
+}
+
+/**
+ * The setting the service stores, from the normalized declaration and the verified credentials:
+ * Basic auth with its password, or client credentials (the service gets its own tokens from the
+ * same token endpoint with the same client secret and scopes, and logs in as the same mailbox).
+ */
 export function serviceSettingOf(
   declaration: NormalizedCustomDeclaration,
   credentials: SmtpCredentials,
   fromAddress: string | undefined,
+  clientCredentials: ClientCredentialsFacts | undefined,
 ): ServiceEmailSetting {
-  if (credentials.method !== "basic") {
-    // service-unsupported-auth keeps delegated grants out; validation ran before this.
-    throw new TypeError(`${declaration.name}: the identity service stores Basic auth only: validate first`);
-  }
   if (fromAddress === undefined) throw new TypeError(`${declaration.name}: no From address: validate first`);
+  const { auth } = declaration;
+  let serviceAuth: ServiceEmailSetting["auth"];
+  if (credentials.method === "basic") {
+    serviceAuth = { method: "basic", username: credentials.username, password: credentials.password };
+  } else if (auth.method === "oauth" && auth.flow === "client-credentials" && clientCredentials) {
+    serviceAuth = {
+      method: "client-credentials",
+      username: credentials.username,
+      tokenUrl: clientCredentials.tokenUrl,
+      clientId: auth.clientId,
+      clientSecret: clientCredentials.clientSecret,
+      scopes: auth.scopes,
+    };
+  } else {
+    // service-unsupported-auth keeps every other kind out; validation ran before this.
+    throw new TypeError(
+      `${declaration.name}: the identity service cannot store this authentication: validate first`,
+    );
+  }
   return {
     host: declaration.smtp.host,
     port: declaration.smtp.port,
     protocol: declaration.smtp.protocol,
-    auth: { method: "basic", username: credentials.username, password: credentials.password },
+    auth: serviceAuth,
     from: {
       address: fromAddress,
       ...(declaration.from.name !== undefined && { name: declaration.from.name }),

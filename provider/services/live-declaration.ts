@@ -13,14 +13,15 @@ export interface DeclarationFromLiveOptions {
   name: string;
   /** The service block to write (its clientSecret a reference). */
   service: IdentityService;
-  /** The environment variable the SMTP password reference names. */
+  /** The environment variable the SMTP password reference names (Basic auth). */
   passwordEnv: string;
+  /** The environment variable the OAuth client secret reference names (token authentication). */
+  clientSecretEnv: string;
 }
 
 /**
  * The declaration of a live setting. Throws `service-setting-unsupported` for what a declaration
- * cannot say: plain SMTP (neither SSL nor StartTLS), no authentication, no From address, or token
- * authentication (authType token).
+ * cannot say: plain SMTP (neither SSL nor StartTLS), no authentication, or no From address.
  */
 export function declarationFromLive(
   live: LiveEmailSetting,
@@ -38,13 +39,26 @@ export function declarationFromLive(
     );
   if (live.protocol === "plain") throw unsupported("send over plain SMTP (neither SSL nor StartTLS is on)");
   if (live.auth.method === "none") throw unsupported("log in to the SMTP server without authentication");
-  if (live.auth.method === "client-credentials")
-    throw unsupported("use token authentication (authType token; this version declares Basic auth only)");
   if (!live.from.address) throw unsupported("have no From address");
+  const [scope, ...scopes] = live.auth.method === "client-credentials" ? live.auth.scopes : [];
+  if (live.auth.method === "client-credentials" && scope === undefined)
+    throw unsupported("use token authentication with no scope");
+  const auth: MailServerDeclaration["auth"] =
+    live.auth.method === "basic" || scope === undefined
+      ? { method: "basic", username: live.auth.username, password: { env: options.passwordEnv } }
+      : {
+          method: "oauth",
+          flow: "client-credentials",
+          tokenEndpoint: live.auth.tokenUrl,
+          clientId: live.auth.clientId,
+          clientSecret: { env: options.clientSecretEnv },
+          scopes: [scope, ...scopes],
+          username: live.auth.username,
+        };
   return {
     ...head,
     smtp: { host: live.host, protocol: live.protocol, port: live.port },
-    auth: { method: "basic", username: live.auth.username, password: { env: options.passwordEnv } },
+    auth,
     from: { ...(live.from.name !== undefined && { name: live.from.name }), address: live.from.address },
     ...(live.replyTo !== undefined && { replyTo: live.replyTo }),
     service: options.service,

@@ -55,6 +55,14 @@ export function serviceMismatches(
   if (auth.method === "basic" && live.auth.method === "basic" && !live.auth.passwordStored) {
     differ("auth.password", "(a secret)", "(none stored)");
   }
+  if (auth.method === "oauth" && live.auth.method === "client-credentials") {
+    // The token endpoint may come from discovery: compared only when declared.
+    if (auth.tokenEndpoint !== undefined)
+      differ("auth.tokenEndpoint", auth.tokenEndpoint, live.auth.tokenUrl);
+    differ("auth.clientId", auth.clientId, live.auth.clientId);
+    differ("auth.scopes", [...auth.scopes].sort().join(" "), [...live.auth.scopes].sort().join(" "));
+    if (!live.auth.clientSecretStored) differ("auth.clientSecret", "(a secret)", "(none stored)");
+  }
   if (declared.from.address !== undefined) differ("from.address", declared.from.address, live.from.address);
   differ("from.name", declared.from.name, live.from.name);
   differ("replyTo", declared.replyTo, live.replyTo);

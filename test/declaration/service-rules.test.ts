@@ -83,6 +83,25 @@ ${flow}${service()}`;
     expect(problems(oauth("").replace(/service:[\s\S]*$/, ""))).toEqual([]);
   });
 
+  it("service-unsupported-auth: client credentials with a secret are fine; a client assertion or a service account key are not", () => {
+    const app = (extra: string) => `version: 1
+name: corp-mail
+smtp: { host: smtp.example.com }
+auth:
+  method: oauth
+  flow: client-credentials
+  tokenEndpoint: https://op.example.com/token
+  clientId: c
+  scopes: [s]
+  username: u@example.com
+${extra}from: { address: u@example.com }
+${service()}`;
+    expect(problems(app("  clientSecret: { env: APP_SECRET }\n"))).toEqual([]);
+    const assertion = problems(app("  clientAssertion: { privateKey: { file: app.key } }\n"));
+    expect(assertion).toEqual([expect.objectContaining({ code: "service-unsupported-auth", line: 11 })]);
+    expect(assertion[0]?.message).toContain("it cannot store a client assertion (private_key_jwt)");
+  });
+
   it("service-no-builtin (warning): the built-in server clears the realm, which then sends nothing", () => {
     const found = problems(`version: 1\nname: corp-mail\nserver: builtin\n${service()}`);
     expect(found).toEqual([

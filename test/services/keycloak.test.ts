@@ -22,6 +22,8 @@ import {
   type SandboxKeycloak,
   startSandboxKeycloak,
 } from "../../sandbox/keycloak.js";
+import { accessTokenVerifier, type SandboxOP, startSandboxOP } from "../../sandbox/op.js";
+import { SANDBOX_APP_MAILBOX } from "../../sandbox/op-apps.js";
 import { type SandboxSmtp, startSandboxSmtp } from "../../sandbox/smtp.js";
 
 const unavailable = keycloakUnavailable();
@@ -29,11 +31,14 @@ if (unavailable) console.warn(`Keycloak tests skipped: ${unavailable}`);
 
 let keycloak: SandboxKeycloak;
 let smtp: SandboxSmtp;
+let op: SandboxOP;
 let folder: string;
 
 beforeAll(async () => {
   if (unavailable) return;
-  smtp = await startSandboxSmtp();
+  // The OP issues the app tokens of the client-credentials case; the SMTP server checks them.
+  op = await startSandboxOP();
+  smtp = await startSandboxSmtp({ verifyAccessToken: accessTokenVerifier(op) });
   keycloak = await startSandboxKeycloak({ trustPem: smtp.caPem });
   folder = mkdtempSync(join(tmpdir(), "mailserver-keycloak-"));
   writeFileSync(join(folder, "ca.pem"), smtp.caPem);
@@ -42,6 +47,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await keycloak?.stop();
   await smtp?.stop();
+  await op?.stop();
   if (folder) rmSync(folder, { recursive: true, force: true });
 });
 
@@ -371,6 +377,48 @@ describe.skipIf(unavailable)("the lifecycle with a Keycloak service", () => {
     // Applying the declaration again writes the declared values back.
     state = await applyMailServer(inputs(), state, options());
     expect(await realmSettings()).toMatchObject({ host: "127.0.0.1", fromDisplayName: "Corp" });
+  });
+
+  it("OAuth client credentials are written as authType token: Keycloak gets its own app token and logs in with XOAUTH2", async () => {
+    const app = op.apps.secret;
+    const tokenUrl = `${op.issuer}/token`;
+    const appState = await applyMailServer(
+      inputs({
+        auth: {
+          method: "oauth",
+          flow: "client-credentials",
+          tokenEndpoint: tokenUrl,
+          clientId: app.clientId,
+          clientSecret: { env: "APP_CLIENT_SECRET" },
+          scopes: [op.apps.scope],
+          username: SANDBOX_APP_MAILBOX,
+        },
+        from: { name: "Corp", address: SANDBOX_APP_MAILBOX },
+      }),
+      undefined,
+      options({ APP_CLIENT_SECRET: app.clientSecret }),
+    );
+    expect(await realmSettings()).toMatchObject({
+      auth: "true",
+      authType: "token",
+      user: SANDBOX_APP_MAILBOX,
+      authTokenUrl: tokenUrl,
+      authTokenClientId: app.clientId,
+      authTokenClientSecret: "**********",
+      authTokenScope: op.apps.scope,
+    });
+    expect(await realmSettings()).not.toHaveProperty("password");
+    // Keycloak's own test email: its token from the OP (client_secret_post), XOAUTH2 as the mailbox.
+    const message = await smtp.waitForMessage({ timeoutMs: 20_000 });
+    expect(message.user).toBe(SANDBOX_APP_MAILBOX);
+    expect(message.envelope.to).toEqual(["mailserver-admin@sandbox.test"]);
+    expect(smtp.authAttempts.map(({ method, accepted }) => [method, accepted])).toEqual([
+      ["XOAUTH2", true],
+      ["XOAUTH2", true],
+    ]);
+    const { props } = await readMailServer(appState, { log: () => {} });
+    expect(props.drift).toBeUndefined();
+    expect(JSON.stringify(await realmSettings())).not.toContain(app.clientSecret);
   });
 
   it("delete clears the realm's email settings", async () => {

@@ -147,7 +147,10 @@ describe("the live setting as declaration fields", () => {
       clientSecret: { env: "S" },
     };
     expect(
-      declarationFromLive({ configured: false }, { name: "corp-mail", service, passwordEnv: "P" }),
+      declarationFromLive(
+        { configured: false },
+        { name: "corp-mail", service, passwordEnv: "P", clientSecretEnv: "C" },
+      ),
     ).toEqual({
       version: 1,
       name: "corp-mail",
@@ -159,6 +162,7 @@ describe("the live setting as declaration fields", () => {
         name: "corp-mail",
         service,
         passwordEnv: "P",
+        clientSecretEnv: "C",
       }),
     ).toThrow(/plain SMTP/);
   });
