@@ -6,7 +6,6 @@
  * through its truststore).
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -27,6 +26,11 @@ import { type ProviderHost, startProviderHost, TYPE_TOKEN, urnOf } from "../../s
 import { type SandboxSmtp, startSandboxSmtp } from "../../sandbox/smtp.js";
 import { runCli } from "../helpers/cli.js";
 import { captureMailServer } from "../helpers/engine-capture.js";
+import {
+  closedPort,
+  consoleEdit as editInConsole,
+  realmSettings as readRealmSettings,
+} from "../helpers/keycloak.js";
 import {
   createPulumiProject,
   filesUnder,
@@ -63,27 +67,11 @@ afterAll(async () => {
   if (folder) rmSync(folder, { recursive: true, force: true });
 });
 
-/** A loopback port nobody listens on (taken from the OS, then released). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** The realm's smtpServer map as the admin console sees it. */
-async function realmSettings(realm = "corp"): Promise<Record<string, string>> {
-  const admin = await keycloak.consoleAdmin();
-  return { ...((await admin.realms.findOne({ realm }))?.smtpServer as Record<string, string>) };
-}
+const realmSettings = (realm?: string) => readRealmSettings(keycloak, realm);
 
 /** An edit made in the admin console (through the admin API, as the console does). */
-async function consoleEdit(changes: Record<string, string>, realm = "corp"): Promise<void> {
-  const admin = await keycloak.consoleAdmin();
-  await admin.realms.update({ realm }, { smtpServer: { ...(await realmSettings(realm)), ...changes } });
-}
+const consoleEdit = (changes: Record<string, string>) => editInConsole(keycloak, changes);
 
 function declaration(serviceOverrides: Record<string, unknown> = {}) {
   return {

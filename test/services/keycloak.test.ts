@@ -4,7 +4,6 @@
  * server over real TLS: it trusts the sandbox's throwaway CA through its truststore.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -25,6 +24,7 @@ import {
 import { accessTokenVerifier, type SandboxOP, startSandboxOP } from "../../sandbox/op.js";
 import { SANDBOX_APP_MAILBOX } from "../../sandbox/op-apps.js";
 import { type SandboxSmtp, startSandboxSmtp } from "../../sandbox/smtp.js";
+import { closedPort, realmSettings as readRealmSettings } from "../helpers/keycloak.js";
 
 const unavailable = keycloakUnavailable();
 if (unavailable) console.warn(`Keycloak tests skipped: ${unavailable}`);
@@ -86,20 +86,7 @@ function setting(overrides: Partial<ServiceEmailSetting> = {}): ServiceEmailSett
 }
 
 /** The realm's smtpServer map as the admin console sees it. */
-async function realmSettings(realm = keycloak.realm.realm): Promise<Record<string, string>> {
-  const admin = await keycloak.consoleAdmin();
-  return { ...((await admin.realms.findOne({ realm }))?.smtpServer as Record<string, string>) };
-}
-
-/** A loopback port nobody listens on (taken from the OS, then released). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+const realmSettings = (realm?: string) => readRealmSettings(keycloak, realm);
 
 async function failure(promise: Promise<unknown>): Promise<MailServerError> {
   const error = await promise.then(
