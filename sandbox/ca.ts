@@ -121,9 +121,14 @@ function rsaKeyPair(): KeyPair {
   };
 }
 
-/** A positive random serial (the leading byte is kept below 0x80 so DER does not read it as negative). */
-function serialNumber(): string {
-  const bytes = randomBytes(16);
-  bytes[0] = (bytes[0] ?? 0) & 0x7f;
+/**
+ * A positive random serial as node-forge's hex: the leading byte is kept in 0x01-0x7f, so DER reads
+ * it as positive and needs no leading zero (a 0x00 there, then a byte below 0x80, is a DER integer
+ * with illegal padding, which OpenSSL refuses to load: one certificate in 256 failed before).
+ * @param random 16 random bytes (the parameter lets a test pin the edge cases)
+ */
+export function serialNumber(random: Uint8Array = randomBytes(16)): string {
+  const bytes = Buffer.from(random);
+  bytes[0] = ((bytes[0] ?? 0) % 0x7f) + 1;
   return bytes.toString("hex");
 }

@@ -1,6 +1,6 @@
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { createThrowawayCA } from "../../sandbox/ca.js";
+import { createThrowawayCA, serialNumber } from "../../sandbox/ca.js";
 
 describe("createThrowawayCA", () => {
   const ca = createThrowawayCA();
@@ -12,6 +12,17 @@ describe("createThrowawayCA", () => {
     expect(cert.checkIssued(caCert)).toBe(true);
     expect(cert.verify(caCert.publicKey)).toBe(true);
     expect(cert.checkIP("127.0.0.1")).toBe("127.0.0.1");
+  });
+
+  it("makes serials that are positive minimal DER integers, whatever the random bytes (a leading 0x00 was illegal padding)", () => {
+    for (const first of [0x00, 0x01, 0x7e, 0x7f, 0x80, 0xfe, 0xff]) {
+      const random = new Uint8Array(16).fill(0x10);
+      random[0] = first;
+      const leading = Number.parseInt(serialNumber(random).slice(0, 2), 16);
+      expect(leading, `first random byte 0x${first.toString(16)}`).toBeGreaterThanOrEqual(0x01);
+      expect(leading, `first random byte 0x${first.toString(16)}`).toBeLessThanOrEqual(0x7f);
+      expect(serialNumber(random)).toHaveLength(32);
+    }
   });
 
   it("issues a certificate for another host", () => {
