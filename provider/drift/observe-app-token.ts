@@ -6,10 +6,11 @@
 import type { NormalizedOAuthAuth } from "../declaration/normalize.js";
 import { secretResolver } from "../declaration/secrets.js";
 import { isMailServerError } from "../errors.js";
-import type { ObservedFacts, ObservedGrant } from "./facts.js";
+import type { ObservedFacts } from "./facts.js";
 import type { ObserveOptions, ObserveSteps } from "./observe.js";
 import { HTTP_STEP_MS } from "./observe-deadline.js";
 import { observedError, unresolved } from "./observe-error.js";
+import { beginGrantStep } from "./observe-grant.js";
 
 /** Failures of the declaration's own references and keys: configuration errors, not drift. */
 const CONFIGURATION_CODES = new Set([
@@ -33,15 +34,8 @@ export async function observeAppToken(
   options: ObserveOptions,
   remainingMs: number,
 ): Promise<string | undefined> {
-  const grant: ObservedGrant = { checked: false, ok: false };
-  facts.grant = grant;
-  const skip = (reason: string) => {
-    grant.skipped = reason;
-    facts.notes.push(`app token not requested: ${reason}`);
-    return undefined;
-  };
-  if (options.grantCheck === "skip") return skip('grantCheck is "skip"');
-  if (facts.discovery && !facts.discovery.ok) return skip("the issuer's configuration could not be fetched");
+  const { grant, skip, skipAtOnce } = beginGrantStep(facts, options, "app token not requested");
+  if (skipAtOnce) return skip(skipAtOnce);
   grant.checked = true;
   try {
     const token = await steps.obtainAppToken(auth, {

@@ -24,6 +24,32 @@ import { observedError, unresolved } from "./observe-error.js";
 /** The grant error of a rotated refresh token that could not be saved (the stored one is likely dead). */
 export const ROTATED_NOT_SAVED = "rotated-token-not-saved";
 
+/**
+ * Starts the grant step of either kind (a stored grant, an app token): records its facts, gives the
+ * `skip` that notes why it did not run (after `notePrefix`), and says whether it must skip at once
+ * (the caller asked so, or the issuer's configuration could not be fetched).
+ */
+export function beginGrantStep(
+  facts: ObservedFacts,
+  options: ObserveOptions,
+  notePrefix: string,
+): { grant: ObservedGrant; skip: (reason: string) => undefined; skipAtOnce: string | undefined } {
+  const grant: ObservedGrant = { checked: false, ok: false };
+  facts.grant = grant;
+  const skip = (reason: string) => {
+    grant.skipped = reason;
+    facts.notes.push(`${notePrefix}: ${reason}`);
+    return undefined;
+  };
+  const skipAtOnce =
+    options.grantCheck === "skip"
+      ? (options.grantSkipReason ?? 'grantCheck is "skip"')
+      : facts.discovery && !facts.discovery.ok
+        ? "the issuer's configuration could not be fetched"
+        : undefined;
+  return { grant, skip, skipAtOnce };
+}
+
 /** Refreshes the grant when that is safe; returns the access token for the SMTP login. */
 export async function observeGrant(
   facts: ObservedFacts,
@@ -33,15 +59,8 @@ export async function observeGrant(
   options: ObserveOptions,
   remainingMs: number,
 ): Promise<string | undefined> {
-  const grant: ObservedGrant = { checked: false, ok: false };
-  facts.grant = grant;
-  const skip = (reason: string) => {
-    grant.skipped = reason;
-    facts.notes.push(`grant not checked: ${reason}`);
-    return undefined;
-  };
-  if (options.grantCheck === "skip") return skip(options.grantSkipReason ?? 'grantCheck is "skip"');
-  if (facts.discovery && !facts.discovery.ok) return skip("the issuer's configuration could not be fetched");
+  const { grant, skip, skipAtOnce } = beginGrantStep(facts, options, "grant not checked");
+  if (skipAtOnce) return skip(skipAtOnce);
   const ref = auth.refreshToken;
   if (options.refreshToken === undefined && !ref) {
     return skip(
