@@ -215,4 +215,16 @@ describe("app-only rules (code and line)", () => {
       column: 3,
     });
   });
+
+  it("a redirect URI with the device flow: the hint points to the loopback flow (a device flow has a person and a grant)", () => {
+    const redirect = loadDeclarationText(
+      "version: 1\nname: d\nauth:\n  method: oauth\n  issuer: https://login.example.com\n  clientId: c\n  scopes: [openid, email, offline_access]\n  flow: device\n  redirectUri: http://127.0.0.1/callback\n  username: u@example.com\nsmtp: { host: smtp.example.com }\nfrom: { address: u@example.com }\n",
+      "d.yaml",
+    ).problems.find((problem) => problem.code === "flow-field");
+    expect(redirect).toMatchObject({
+      code: "flow-field",
+      message: "auth.redirectUri is not used by flow device (only by loopback)",
+      hint: "Remove auth.redirectUri, or choose flow loopback.",
+    });
+  });
 });

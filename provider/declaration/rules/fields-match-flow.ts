@@ -10,6 +10,9 @@ const FIELD_FLOWS: Record<string, readonly string[]> = {
   clientSecret: ["loopback", "device", "client-credentials"],
 };
 
+/** The flows without a person or a stored grant (a redirect URI or a refresh token has no use there). */
+const APP_ONLY_FLOWS: readonly string[] = ["client-credentials", "service-account"];
+
 /**
  * `flow-field`: a field the declared flow does not use - a refresh token or redirect URI with an
  * app-only flow (there is no person and no grant), a service account key with client credentials.
@@ -27,7 +30,7 @@ export const fieldsMatchFlow: Rule = ({ oauth, auth }) => {
         at: "key",
         message: `auth.${field} is not used by flow ${flow} (only by ${flows.join(", ")})`,
         hint:
-          field === "refreshToken" || field === "redirectUri"
+          APP_ONLY_FLOWS.includes(flow) && (field === "refreshToken" || field === "redirectUri")
             ? `Remove auth.${field}: flow ${flow} needs no person and keeps no grant.`
             : `Remove auth.${field}, or choose flow ${flows.join(" or ")}.`,
         supersedesSchema: true,
