@@ -93,6 +93,11 @@ try {
   cleanups.unshift(() => host.close());
   await host.configure();
   const urn = urnOf("corp-mail", "dev", "mailserver-demo");
+  step("Pulumi's part: @pulumi/pulumi's dynamic provider host, driven over gRPC as the engine does");
+  console.log(
+    "  (the steps below are the provider calls that pulumi up, refresh and destroy make; the same life\n" +
+      "  through the real pulumi CLI runs in test/services/keycloak-scenarios.test.ts)",
+  );
 
   step(
     "create (pulumi up): verify, Keycloak's own test email with the new setting, then Save into the realm",
