@@ -47,6 +47,10 @@ export const REVIEW_FIELDS = [
   "auth.redirectUri",
   "auth.tenantId",
   "auth.refreshToken",
+  "auth.clientAssertion.privateKey",
+  "auth.clientAssertion.keyId",
+  "auth.clientAssertion.certificate",
+  "auth.serviceAccountKey",
   "from.name",
   "from.address",
   "replyTo",
@@ -119,6 +123,12 @@ export function reviewView(declared: MailServerDeclaration): ReviewedDeclaration
       put("auth.redirectUri", auth.redirectUri);
       put("auth.tenantId", auth.tenantId);
       putSecret("auth.refreshToken", auth.refreshToken);
+      // The app-only credentials: a changed key or key file is a change a reviewer must see.
+      putSecret("auth.clientAssertion.privateKey", auth.clientAssertion?.privateKey);
+      put("auth.clientAssertion.keyId", auth.clientAssertion?.keyId);
+      const certificate = auth.clientAssertion?.certificate;
+      if (certificate) put("auth.clientAssertion.certificate", `file:${certificate.file}`);
+      putSecret("auth.serviceAccountKey", auth.serviceAccountKey);
     }
     put("from.name", normalized.from.name);
     put("from.address", normalized.from.address);

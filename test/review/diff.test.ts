@@ -184,6 +184,43 @@ describe("field changes", () => {
     ]);
   });
 
+  it("shows a changed app-only credential (service account key, client assertion key and certificate) as a reference", () => {
+    const serviceAccount = `version: 1
+name: corp-mail
+preset: gmail
+auth:
+  method: oauth
+  flow: service-account
+  serviceAccountKey: { file: .secrets/sa-1.json }
+  username: no-reply@example.com
+`;
+    expect(review(serviceAccount, serviceAccount.replace("sa-1", "sa-2")).changes).toEqual([
+      {
+        field: "auth.serviceAccountKey",
+        change: "changed",
+        before: { value: "file:.secrets/sa-1.json", secret: true },
+        after: { value: "file:.secrets/sa-2.json", secret: true },
+      },
+    ]);
+    const assertion = `version: 1
+name: corp-mail
+smtp: { host: smtp.example.com }
+auth:
+  method: oauth
+  flow: client-credentials
+  tokenEndpoint: https://login.example.com/token
+  clientId: app-1
+  scopes: [https://mail.example.com/.default]
+  clientAssertion: { privateKey: { file: app-1.key }, certificate: { file: app-1.crt } }
+  username: no-reply@example.com
+`;
+    const rotated = review(assertion, assertion.replaceAll("app-1.", "app-2."));
+    expect(rotated.changes.map((c) => [c.field, c.before?.value, c.after?.value, c.after?.secret])).toEqual([
+      ["auth.clientAssertion.privateKey", "file:app-1.key", "file:app-2.key", true],
+      ["auth.clientAssertion.certificate", "file:app-1.crt", "file:app-2.crt", undefined],
+    ]);
+  });
+
   it("compares effective settings: a new protocol brings its default port", () => {
     const r = review(oauthBase, oauthBase.replace("protocol: tls", "protocol: starttls"));
     expect(r.changes.map((c) => [c.field, c.before?.value, c.after?.value])).toEqual([
