@@ -1,6 +1,7 @@
 import type { SecretReference } from "./declaration/generated/declaration.js";
 import {
   isAppOnlyFlow,
+  mayRotateRefreshTokens,
   type NormalizedCustomDeclaration,
   type NormalizedOAuthAuth,
 } from "./declaration/normalize.js";
@@ -86,7 +87,7 @@ export async function resolveSmtpCredentials(
       field: "auth.refreshToken",
     });
   }
-  if (ref && !("file" in ref) && mayRotate(decl)) {
+  if (ref && !("file" in ref) && mayRotateRefreshTokens(decl)) {
     // Refused before the refresh: the issuer could retire this token, and its new one would have
     // nowhere to go (an { env } or { config } value cannot be written back).
     throw new MailServerError(
@@ -156,14 +157,6 @@ export async function resolveSmtpCredentials(
       fromAddress: decl.from.address ?? identity.fromAddress,
     },
   };
-}
-
-/**
- * Whether the issuer may hand out a new refresh token on use: unknown issuers may, and so do the
- * vendors that say so (Microsoft); Google does not.
- */
-function mayRotate(decl: NormalizedCustomDeclaration): boolean {
-  return decl.vendor === undefined || (decl.auth.method === "oauth" && decl.auth.rotatesRefreshTokens);
 }
 
 /** Failures that are not the grant's: a grant file that cannot be stored or is locked. */

@@ -19,6 +19,19 @@ export function isAppOnlyFlow(flow: OAuthFlow | undefined): flow is (typeof APP_
   return (APP_ONLY_FLOWS as readonly string[]).includes(flow ?? "");
 }
 
+/**
+ * Whether the issuer may hand out a new refresh token on use (so the old one dies): unknown
+ * issuers may, and so do the vendors whose preset says so (Microsoft); Google does not.
+ */
+export function mayRotateRefreshTokens(decl: {
+  vendor?: PresetName;
+  auth: { method: string; rotatesRefreshTokens?: boolean };
+}): boolean {
+  return (
+    decl.vendor === undefined || (decl.auth.method === "oauth" && decl.auth.rotatesRefreshTokens === true)
+  );
+}
+
 export const DEFAULT_PORTS = { tls: 465, starttls: 587 } as const;
 export const DEFAULT_SMTP_TIMEOUTS = { connectionMs: 10_000, greetingMs: 10_000, socketMs: 30_000 } as const;
 

@@ -2,10 +2,11 @@
  * The grant step of observe: refreshes the grant when that is safe, and keeps the rotated refresh
  * token (written back to its own `file` reference, or handed to the caller's `persistRotated`).
  */
-import type {
-  NormalizedCustomDeclaration,
-  NormalizedOAuthAuth,
-  SecretReference,
+import {
+  mayRotateRefreshTokens,
+  type NormalizedCustomDeclaration,
+  type NormalizedOAuthAuth,
+  type SecretReference,
 } from "../declaration/normalize.js";
 import {
   describeSecretReference,
@@ -85,13 +86,12 @@ export async function observeGrant(
   }
 
   // Rotation: the old token dies when it is used, so a refresh is only safe if the new one can be kept.
-  const knownNotRotating = decl.vendor !== undefined && !auth.rotatesRefreshTokens;
   // A grant file is used under its cross-process lock, with its write prepared before the refresh.
   const grantFile =
     options.refreshToken === undefined && ref && "file" in ref
       ? secretFilePath(ref, options.baseDir)
       : undefined;
-  if (!options.persistRotated && !knownNotRotating) {
+  if (!options.persistRotated && mayRotateRefreshTokens(decl)) {
     if (!grantFile) {
       return skip(
         `the issuer may rotate refresh tokens and ${where} cannot be written back: keep the grant in a file (mailserver authorize FILE --out FILE.json) to check it`,

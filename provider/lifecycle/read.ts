@@ -12,14 +12,17 @@
  * read or update takes the file's token when it is newer than the state's. A grant kept only in the
  * state is not refreshed by read at such an issuer (a note says so): spending it would lose it.
  */
-import { constants } from "node:fs";
-import { access } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { MailServerDeclaration } from "../declaration/generated/declaration.js";
-import { type NormalizedCustomDeclaration, normalizeDeclaration } from "../declaration/normalize.js";
+import {
+  mayRotateRefreshTokens,
+  type NormalizedCustomDeclaration,
+  normalizeDeclaration,
+} from "../declaration/normalize.js";
 import { resolveSecret, secretFilePath, storeRotatedRefreshToken } from "../declaration/secrets.js";
 import { compare, DEFAULT_CERT_WARN_DAYS, type Finding } from "../drift/compare.js";
 import { observe } from "../drift/observe.js";
+import { checkGrantWritable } from "../oauth/grant-file.js";
 import { inputsWithLive } from "../services/live-declaration.js";
 import { serviceMismatches } from "../services/mismatches.js";
 import { digestOf } from "./grant.js";
@@ -123,7 +126,7 @@ async function grantToCheck(
   if (auth.method !== "oauth") return {};
   const stored = state.refreshToken;
   const declared = auth.refreshToken;
-  const mayRotate = !(normalized.vendor !== undefined && !auth.rotatesRefreshTokens);
+  const mayRotate = mayRotateRefreshTokens(normalized);
   if (!declared || !("file" in declared)) {
     if (stored === undefined || !mayRotate) return { ...(stored !== undefined && { refreshToken: stored }) };
     return {
@@ -131,10 +134,7 @@ async function grantToCheck(
     };
   }
   const path = secretFilePath(declared, baseDir);
-  const writable = await Promise.all([
-    access(path, constants.W_OK),
-    access(dirname(path), constants.W_OK),
-  ]).then(
+  const writable = await checkGrantWritable(path).then(
     () => true,
     () => false,
   );
