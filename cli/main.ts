@@ -52,7 +52,7 @@ export const COMMANDS: Record<string, { summary: string; page: string; load: () 
 };
 
 /** The last line of a command's help: its page of the manual, which ships with the package. */
-export function manualLine(page: string): string {
+function manualLine(page: string): string {
   return `Manual: pulumi-mailserver/${page}\n`;
 }
 

@@ -5,6 +5,7 @@ import type { IdentityService } from "../../provider/declaration/generated/decla
 import { normalizeDeclaration } from "../../provider/declaration/normalize.js";
 import { describeErrors } from "../../provider/declaration/problem.js";
 import { validateDeclarationValue } from "../../provider/declaration/validate.js";
+import { MailServerError } from "../../provider/errors.js";
 import { connectService } from "../../provider/services/index.js";
 import { declarationFromLive } from "../../provider/services/live-declaration.js";
 import { type CliIO, UsageError } from "../io.js";
@@ -80,8 +81,11 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   });
   const written = validateDeclarationValue(declaration);
   if (!written.valid) {
-    throw new Error(
+    // The live setting holds something a declaration cannot say (exit 1, as the usage promises).
+    throw new MailServerError(
+      "service-setting-unsupported",
       `the imported declaration does not validate: ${describeErrors(name, written.problems).join("; ")}`,
+      { field: "service" },
     );
   }
   const text = `# Imported by mailserver import from ${connection.label}\n${stringify(declaration)}`;
