@@ -59,7 +59,18 @@ export async function connectKeycloak(
       throw keycloakError(error, service, "read");
     }
   };
+  // One read of the realm per connection until it writes: a test then an apply (or drift's read
+  // then --service-test) would otherwise fetch the whole realm representation twice.
+  let known: Promise<SmtpServerMap> | undefined;
+  const currentMap = (): Promise<SmtpServerMap> => {
+    known ??= readMap().catch((error: unknown) => {
+      known = undefined;
+      throw error;
+    });
+    return known;
+  };
   const write = async (map: SmtpServerMap, what: string): Promise<void> => {
+    known = undefined;
     try {
       await admin.realms.update({ realm }, { smtpServer: map });
     } catch (error) {
@@ -83,10 +94,10 @@ export async function connectKeycloak(
   return {
     label,
     async read(): Promise<LiveEmailSetting> {
-      return liveSetting(await readMap());
+      return liveSetting(await currentMap());
     },
     async apply(setting: ServiceEmailSetting): Promise<void> {
-      await write(smtpServerMap(setting, await readMap()), "the email settings");
+      await write(smtpServerMap(setting, await currentMap()), "the email settings");
     },
     async clear(): Promise<void> {
       await write({}, "the cleared email settings");
@@ -99,7 +110,7 @@ export async function connectKeycloak(
         .split(" ")
         .includes("email");
       if (!to && emailScope) throw adminEmailMissing(service, label);
-      const current = await readMap();
+      const current = await currentMap();
       const map = setting ? smtpServerMap(setting, current) : current;
       try {
         await admin.realms.testSMTPConnection({ realm }, map);
